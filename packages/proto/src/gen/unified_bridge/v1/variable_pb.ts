@@ -1026,9 +1026,10 @@ export const VariableService: GenService<{
   },
   /**
    * Streams changes to the session's variables. The stream first sends the
-   * initial values (when asked), then one SYNCED event carrying the current
-   * revision, then one event per change in revision order. It can resume from
-   * a revision; one older than the retained window fails with OUT_OF_RANGE
+   * initial values (when asked), then, when resuming from since_revision, the
+   * retained changes after that revision, then one SYNCED event carrying the
+   * current revision, then one event per change in revision order. Resuming
+   * from a revision older than the retained window fails with OUT_OF_RANGE
    * (Compacted). A watcher that falls too far behind is ended with
    * RESOURCE_EXHAUSTED (WatcherOverflow) and may resume from its last
    * revision. A closed session ends the stream with NOT_FOUND
