@@ -12,7 +12,8 @@ const allowed = {
   types: ['proto'],
   store: ['types', 'proto'],
   server: ['store', 'types', 'proto'],
-  client: ['types', 'proto'],
+  // server: devDependency only, for the client's own integration tests (checked below).
+  client: ['types', 'proto', 'server'],
   testing: ['server', 'client', 'proto', 'types', 'store'],
   integration: ['testing', 'server', 'client', 'store', 'types', 'proto'],
   bench: ['testing', 'server', 'client', 'store', 'types', 'proto'],
@@ -45,6 +46,10 @@ try {
     done.add(p);
   };
   for (const p of Object.keys(graph.nodes)) visit(p, []);
+  const client = JSON.parse(readFileSync('packages/client/package.json', 'utf8'));
+  if (client.dependencies?.['@unified-bridge/server'] || client.peerDependencies?.['@unified-bridge/server']) {
+    problems.push('client may depend on server only as a devDependency');
+  }
   if (problems.length > 0) {
     console.error(problems.join('\n'));
     process.exit(1);

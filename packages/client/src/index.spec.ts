@@ -1,0 +1,41 @@
+// Imports the package by its own name (the built entry points, ESM and CJS)
+// and checks the export lists exactly, so internals never become API by accident.
+import { execFileSync } from 'node:child_process';
+
+const EXPECTED = [
+  'BRIDGE_ERROR_TYPES',
+  'BatchBuilder',
+  'BridgeClient',
+  'BridgeError',
+  'Session',
+  'VariableHandle',
+  'VariableList',
+  'createBridgeClient',
+  'isBridgeError',
+  'toBridgeError',
+];
+
+describe('@unified-bridge/client entry points', () => {
+  it('should export exactly the public API (CommonJS)', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const pkg = require('@unified-bridge/client') as Record<string, unknown>;
+    expect(Object.keys(pkg).sort()).toEqual(EXPECTED);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const web = require('@unified-bridge/client/web') as Record<string, unknown>;
+    expect(Object.keys(web).sort()).toEqual(['BridgeClient', 'createBridgeClient']);
+  });
+
+  it('should export exactly the public API (ESM)', () => {
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import('@unified-bridge/client'); const w = await import('@unified-bridge/client/web');
+         console.log(JSON.stringify([Object.keys(m).sort(), Object.keys(w).sort()]));`,
+      ],
+      { cwd: __dirname, encoding: 'utf8' },
+    );
+    expect(JSON.parse(out)).toEqual([EXPECTED, ['BridgeClient', 'createBridgeClient']]);
+  });
+});
