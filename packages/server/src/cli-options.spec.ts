@@ -1,0 +1,40 @@
+import { DEFAULT_CLI_PORT, resolveServe } from './cli-options.js';
+
+describe('resolveServe', () => {
+  it('should default to 127.0.0.1:50051, info logs, no auth', () => {
+    expect(resolveServe({}, {})).toEqual({ logLevel: 'info', options: { host: '127.0.0.1', port: DEFAULT_CLI_PORT } });
+    expect(DEFAULT_CLI_PORT).toBe(50051);
+  });
+
+  it('should prefer flags over UNIFIED_BRIDGE_* over PORT', () => {
+    expect(resolveServe({}, { PORT: '8080' }).options.port).toBe(8080);
+    expect(resolveServe({}, { PORT: '8080', UNIFIED_BRIDGE_PORT: '9090' }).options.port).toBe(9090);
+    expect(resolveServe({ port: 0 }, { PORT: '8080', UNIFIED_BRIDGE_PORT: '9090' }).options.port).toBe(0);
+    expect(resolveServe({}, { UNIFIED_BRIDGE_HOST: '0.0.0.0' }).options.host).toBe('0.0.0.0');
+  });
+
+  it('should convert units and merge tokens from flags and env', () => {
+    const r = resolveServe(
+      { sessionTtl: 60, maxMessageBytes: 2048, authToken: ['a'], graceMs: 5 },
+      { UNIFIED_BRIDGE_AUTH_TOKENS: 'b, c,,', UNIFIED_BRIDGE_LOG_LEVEL: 'debug' },
+    );
+    expect(r).toEqual({
+      logLevel: 'debug',
+      options: {
+        host: '127.0.0.1',
+        port: 50051,
+        sessionTtlMs: 60_000,
+        maxMessageBytes: 2048,
+        graceMs: 5,
+        auth: { tokens: ['a', 'b', 'c'] },
+      },
+    });
+  });
+
+  it('should reject bad env values naming the variable, and half a TLS pair', () => {
+    expect(() => resolveServe({}, { PORT: '70000' })).toThrow(/PORT/);
+    expect(() => resolveServe({}, { UNIFIED_BRIDGE_SESSION_TTL: 'soon' })).toThrow(/UNIFIED_BRIDGE_SESSION_TTL/);
+    expect(() => resolveServe({}, { UNIFIED_BRIDGE_LOG_LEVEL: 'loud' })).toThrow(/UNIFIED_BRIDGE_LOG_LEVEL/);
+    expect(() => resolveServe({ tlsCert: 'c.pem' }, {})).toThrow(/--tls-cert and --tls-key/);
+  });
+});

@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+// `unified-bridge serve`: the standalone server. Prints exactly one JSON line
+// on stdout when ready ({"event":"listening",...}); every log line is JSON on
+// stderr. SIGTERM/SIGINT shut down gracefully and exit 0.
+import { createCliProgram } from './cli-options.js';
+import { createBridgeLogger } from './logger.js';
+import { startBridgeServer } from './server.js';
+
+const program = createCliProgram(process.env, async ({ options, logLevel }) => {
+  const logger = createBridgeLogger(logLevel);
+  let server;
+  try {
+    server = await startBridgeServer({ ...options, logger });
+  } catch (err) {
+    logger.error({ err }, 'failed to start');
+    process.exitCode = 1;
+    return;
+  }
+  const ready = {
+    event: 'listening',
+    url: server.url,
+    port: server.port,
+    pid: process.pid,
+    protocols: server.protocols,
+  };
+  process.stdout.write(JSON.stringify(ready) + '\n');
+
+  const started = server;
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    signalled = true;
+    logger.info({ signal }, 'signal received: shutting down');
+    started.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+});
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,202 @@
+// The one place where store/engine failures become ConnectError. Every error a
+// client sees is a ConnectError (never a subclass) with exactly one detail, the
+// ErrorDetail message of @unified-bridge/proto, and `cause` set.
+import { randomUUID } from 'node:crypto';
+import { create } from '@bufbuild/protobuf';
+import { Code, ConnectError } from '@connectrpc/connect';
+import { ErrorDetailSchema, ErrorType, FieldViolationSchema } from '@unified-bridge/proto';
+import type { ErrorDetail, FieldViolation } from '@unified-bridge/proto';
+import { isStoreError } from '@unified-bridge/store';
+import type { StoreError, StoreErrorType, StoreViolation } from '@unified-bridge/store';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import type { Interceptor, StreamResponse, UnaryResponse } from '@connectrpc/connect';
+import type { BridgeLogger } from './logger.js';
+
+/** Init shape of the ErrorDetail message, minus the type and message given separately. */
+type DetailExtras = Omit<MessageInitShape<typeof ErrorDetailSchema>, 'type' | 'message' | '$typeName'>;
+
+/** The generic message of INTERNAL errors; the raw exception stays in the log. */
+export const INTERNAL_MESSAGE = 'internal server error';
+
+/** Creates a ConnectError with `code` and one ErrorDetail of `type`. */
+export function bridgeError(
+  code: Code,
+  type: ErrorType,
+  message: string,
+  extras: DetailExtras = {},
+  cause?: unknown,
+): ConnectError {
+  const detail = create(ErrorDetailSchema, { ...extras, type, message });
+  return new ConnectError(message, code, undefined, [{ desc: ErrorDetailSchema, value: detail }], cause);
+}
+
+/** The status code and wire error type of every StoreError type. */
+const STORE_ERROR_MAP: Readonly<Record<StoreErrorType, readonly [Code, ErrorType]>> = {
+  SessionNotFound: [Code.NotFound, ErrorType.SESSION_NOT_FOUND],
+  SessionExpired: [Code.NotFound, ErrorType.SESSION_EXPIRED],
+  AlreadyExists: [Code.AlreadyExists, ErrorType.ALREADY_EXISTS],
+  VariableNotFound: [Code.NotFound, ErrorType.VARIABLE_NOT_FOUND],
+  ValidationFailed: [Code.InvalidArgument, ErrorType.VALIDATION_ERROR],
+  VersionConflict: [Code.Aborted, ErrorType.VERSION_CONFLICT],
+  Compacted: [Code.OutOfRange, ErrorType.COMPACTED],
+  WatcherOverflow: [Code.ResourceExhausted, ErrorType.WATCHER_OVERFLOW],
+  ResourceExhausted: [Code.ResourceExhausted, ErrorType.RESOURCE_EXHAUSTED],
+  InvalidArgument: [Code.InvalidArgument, ErrorType.INVALID_ARGUMENT],
+  ToolNotFound: [Code.NotFound, ErrorType.TOOL_NOT_FOUND],
+  StoreClosed: [Code.Unavailable, ErrorType.UNAVAILABLE],
+};
+
+/** The wire error type used when a ConnectError without our detail passes through. */
+const CODE_TO_TYPE: Partial<Record<Code, ErrorType>> = {
+  [Code.Canceled]: ErrorType.CANCELLED,
+  [Code.DeadlineExceeded]: ErrorType.DEADLINE_EXCEEDED,
+  [Code.Unavailable]: ErrorType.UNAVAILABLE,
+  [Code.Unauthenticated]: ErrorType.UNAUTHENTICATED,
+  [Code.InvalidArgument]: ErrorType.INVALID_ARGUMENT,
+  [Code.ResourceExhausted]: ErrorType.RESOURCE_EXHAUSTED,
+  [Code.Internal]: ErrorType.INTERNAL,
+};
+
+/** Converts one store violation into a wire FieldViolation. */
+export function toFieldViolation(v: StoreViolation): FieldViolation {
+  return create(FieldViolationSchema, {
+    field: v.path !== undefined && v.path !== '' ? `${v.field}${v.path.startsWith('/') ? '' : '/'}${v.path}` : v.field,
+    constraint: v.constraint,
+    description: v.message,
+    expected: v.expected ?? '',
+    actual: v.actual ?? '',
+  });
+}
+
+/** The ErrorDetail of a StoreError (used for the status and for per-item batch results). */
+export function storeErrorDetail(err: StoreError): ErrorDetail {
+  const [, type] = STORE_ERROR_MAP[err.type];
+  const details: Record<string, string> = { ...err.details };
+  if (err.limit !== undefined) details['limit'] = err.limit;
+  if (err.lastRevision !== undefined) details['last_revision'] = String(err.lastRevision);
+  return create(ErrorDetailSchema, {
+    type,
+    message: err.message,
+    details,
+    fieldViolations: err.violations.map(toFieldViolation),
+    ...(err.currentVersion !== undefined ? { currentVersion: BigInt(err.currentVersion) } : {}),
+    ...(err.oldestRevision !== undefined ? { oldestRevision: BigInt(err.oldestRevision) } : {}),
+  });
+}
+
+/** Converts a StoreError into its ConnectError (code from the fixed table). */
+export function storeErrorToConnectError(err: StoreError): ConnectError {
+  const [code] = STORE_ERROR_MAP[err.type];
+  const detail = storeErrorDetail(err);
+  return new ConnectError(err.message, code, undefined, [{ desc: ErrorDetailSchema, value: detail }], err);
+}
+
+/** True when a ConnectError already carries our ErrorDetail. */
+function hasBridgeDetail(err: ConnectError): boolean {
+  return err.findDetails(ErrorDetailSchema).length > 0;
+}
+
+/** Where an unexpected failure happened, for the log line. */
+export interface ErrorContext {
+  /** The fully qualified procedure, for example `unified_bridge.v1.SessionService/GetSession`. */
+  readonly procedure?: string;
+}
+
+/**
+ * Turns anything a handler threw into the ConnectError a client may see:
+ * StoreError -> its code and detail; a ConnectError with our detail passes
+ * unchanged; a ConnectError without it gets one (its message is ours or
+ * connect's, never a raw exception's); anything else becomes INTERNAL with a
+ * generic message and a request id that is also logged with the raw error.
+ */
+export function toConnectError(err: unknown, logger: BridgeLogger, context: ErrorContext = {}): ConnectError {
+  if (isStoreError(err)) return storeErrorToConnectError(err);
+  if (err instanceof ConnectError) {
+    if (hasBridgeDetail(err)) return err;
+    if (err.code === Code.Internal || err.code === Code.Unknown) return internalError(err, logger, context);
+    const type = CODE_TO_TYPE[err.code] ?? ErrorType.INVALID_ARGUMENT;
+    return bridgeError(err.code, type, err.rawMessage, {}, err);
+  }
+  return internalError(err, logger, context);
+}
+
+/** INTERNAL with a generic message and a logged request id. */
+export function internalError(err: unknown, logger: BridgeLogger, context: ErrorContext = {}): ConnectError {
+  const requestId = randomUUID();
+  logger.error({ err, requestId, procedure: context.procedure }, 'unexpected error in handler');
+  return bridgeError(Code.Internal, ErrorType.INTERNAL, INTERNAL_MESSAGE, { requestId }, err);
+}
+
+/** NOT_FOUND SessionNotFound, the same answer for a missing session and another principal's session. */
+export function sessionNotFound(sessionId: string, cause?: unknown): ConnectError {
+  return bridgeError(
+    Code.NotFound,
+    ErrorType.SESSION_NOT_FOUND,
+    `session ${sessionId} not found`,
+    { details: { session: sessionId } },
+    cause,
+  );
+}
+
+/** INVALID_ARGUMENT InvalidArgument for a malformed request field. */
+export function invalidArgument(field: string, message: string): ConnectError {
+  return bridgeError(Code.InvalidArgument, ErrorType.INVALID_ARGUMENT, message, {
+    fieldViolations: [{ field, constraint: 'request', description: message }],
+  });
+}
+
+/** UNAVAILABLE "server shutting down", for refused calls and ended streams. */
+export function shuttingDown(): ConnectError {
+  return bridgeError(Code.Unavailable, ErrorType.UNAVAILABLE, 'server shutting down');
+}
+
+/** UNAUTHENTICATED with the given reason. */
+export function unauthenticated(message: string): ConnectError {
+  return bridgeError(Code.Unauthenticated, ErrorType.UNAUTHENTICATED, message);
+}
+
+/** RESOURCE_EXHAUSTED PayloadTooLarge "message too large". */
+export function payloadTooLarge(limitBytes: number, cause?: unknown): ConnectError {
+  return bridgeError(
+    Code.ResourceExhausted,
+    ErrorType.PAYLOAD_TOO_LARGE,
+    'message too large',
+    { details: { limit: 'maxMessageBytes', max_bytes: String(limitBytes) } },
+    cause,
+  );
+}
+
+/**
+ * The interceptor that applies {@link toConnectError} to everything a
+ * handler (or an inner interceptor) throws, for unary calls and for errors
+ * raised while a response stream is iterated. A failure caused by the
+ * caller going away (its signal aborted with a non-Connect reason) is
+ * reported as CANCELED rather than logged as INTERNAL.
+ */
+export function createErrorInterceptor(logger: BridgeLogger): Interceptor {
+  return (next) => async (req) => {
+    const procedure = `${req.service.typeName}/${req.method.name}`;
+    const map = (err: unknown): ConnectError => {
+      if (req.signal.aborted && err === req.signal.reason && !(err instanceof ConnectError)) {
+        return bridgeError(Code.Canceled, ErrorType.CANCELLED, 'the call was cancelled', {}, err);
+      }
+      return toConnectError(err, logger, { procedure });
+    };
+    let res: UnaryResponse | StreamResponse;
+    try {
+      res = await next(req);
+    } catch (err) {
+      throw map(err);
+    }
+    if (!res.stream) return res;
+    const source = res.message;
+    async function* mapped() {
+      try {
+        yield* source;
+      } catch (err) {
+        throw map(err);
+      }
+    }
+    return { ...res, message: mapped() };
+  };
+}

@@ -1,0 +1,21 @@
+// Imports the package by its own name (the built entry point, `npm run build`
+// first) and checks the export list exactly, so internals never become API.
+import * as api from '@unified-bridge/server';
+
+describe('@unified-bridge/server entry point', () => {
+  it('should export exactly the public API', () => {
+    expect(Object.keys(api).sort()).toEqual(
+      [
+        'BridgeHealth',
+        'DEFAULT_GRACE_MS',
+        'DEFAULT_MAX_MESSAGE_BYTES',
+        'createBridgeLogger',
+        'createBridgeRoutes',
+        'startBridgeServer',
+      ].sort(),
+    );
+    expect(typeof api.createBridgeRoutes).toBe('function');
+    expect(typeof api.startBridgeServer).toBe('function');
+    expect(api.DEFAULT_MAX_MESSAGE_BYTES).toBe(10 * 1024 * 1024);
+  });
+});

@@ -1,0 +1,14 @@
+// What end users need: embed the routes, or start the standalone server.
+export { createBridgeRoutes, DEFAULT_GRACE_MS } from './routes.js';
+export type { BridgeRoutes, BridgeRoutesOptions } from './routes.js';
+export { startBridgeServer } from './server.js';
+export type { BridgeServerOptions, StartedBridgeServer } from './server.js';
+export type { AuthOptions } from './auth.js';
+export type { Http2Options, TlsOptions } from './listener.js';
+export { DEFAULT_MAX_MESSAGE_BYTES } from './limits.js';
+export { createBridgeLogger } from './logger.js';
+export type { BridgeLogger, BridgeLogLevel } from './logger.js';
+
+// What embedders and other libraries may need: the health registry type
+// carried by the routes.
+export { BridgeHealth } from './health-service.js';

@@ -1,0 +1,126 @@
+// The standalone server: the bridge routes on one port (gRPC, gRPC-Web and
+// Connect over h2c and HTTP/1.1, or TLS with ALPN), with graceful shutdown.
+import { createBridgeRoutes, DEFAULT_GRACE_MS } from './routes.js';
+import type { BridgeRoutes, BridgeRoutesOptions } from './routes.js';
+import { DEFAULT_HTTP2_OPTIONS, listen } from './listener.js';
+import type { Http2Options, TlsOptions } from './listener.js';
+import { createNodeHandler } from './node-handler.js';
+
+/**
+ * Options of {@link startBridgeServer}: everything {@link BridgeRoutesOptions}
+ * takes (store, limits, session TTL, auth, logger, compression, message size,
+ * maxTimeoutMs) plus where and how to listen.
+ *
+ * @example
+ * await using server = await startBridgeServer({ port: 50051, auth: { tokens: ['s3cret'] } });
+ */
+export interface BridgeServerOptions extends BridgeRoutesOptions {
+  /** The address to bind. Default `"127.0.0.1"` (local only; use `"0.0.0.0"` to expose it). */
+  readonly host?: string;
+  /** The port; 0 picks any free port (read it back from `port`). Default 0. */
+  readonly port?: number;
+  /** TLS certificate and key; then ALPN offers h2 and http/1.1. Default: cleartext (h2c + HTTP/1.1). */
+  readonly tls?: TlsOptions;
+  /** HTTP/2 hardening (max concurrent streams, idle timeout, keepalive pings). Defaults in {@link Http2Options}. */
+  readonly http2?: Http2Options;
+  /** How long `stop()` lets in-flight calls and connections finish, in ms. Default 10,000. */
+  readonly graceMs?: number;
+}
+
+/**
+ * A running standalone server. `stop()` (or `await using`) shuts it down
+ * gracefully: health NOT_SERVING, new calls refused, in-flight unary calls
+ * finish within the grace period, streams end with UNAVAILABLE, HTTP/2
+ * connections get GOAWAY; it resolves once every connection is closed.
+ */
+export interface StartedBridgeServer extends AsyncDisposable {
+  /** The base URL, for example `http://127.0.0.1:50051` (`https:` with TLS). */
+  readonly url: string;
+  /** The bound port. */
+  readonly port: number;
+  /** The bound address. */
+  readonly host: string;
+  /** The RPC protocols served: `["grpc", "grpc-web", "connect"]`. */
+  readonly protocols: readonly string[];
+  /** The routes the server runs (health, store, logger). */
+  readonly routes: BridgeRoutes;
+  /** Shuts down gracefully; idempotent (later calls return the same promise). */
+  stop(): Promise<void>;
+}
+
+/** The RPC protocols every bridge server speaks. */
+export const BRIDGE_PROTOCOLS: readonly string[] = Object.freeze(['grpc', 'grpc-web', 'connect']);
+
+function checkPort(port: number): void {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`port must be an integer from 0 to 65535 (0 = any free port), got ${String(port)}`);
+  }
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/**
+ * Starts the standalone bridge server on one port and resolves once it
+ * listens.
+ *
+ * @example
+ * const server = await startBridgeServer();
+ * console.log(server.url); // http://127.0.0.1:<port>
+ * await server.stop();
+ */
+export async function startBridgeServer(options: BridgeServerOptions = {}): Promise<StartedBridgeServer> {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 0;
+  checkPort(port);
+  const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
+  if (!Number.isFinite(graceMs) || graceMs < 0) throw new RangeError(`graceMs must be >= 0, got ${String(graceMs)}`);
+  const http2 = { ...DEFAULT_HTTP2_OPTIONS, ...options.http2 };
+  for (const [k, v] of Object.entries(http2)) {
+    if (!Number.isInteger(v) || v < 0)
+      throw new RangeError(`http2.${k} must be a non-negative integer, got ${String(v)}`);
+  }
+  if (http2.maxConcurrentStreams < 1) throw new RangeError('http2.maxConcurrentStreams must be >= 1');
+  if (options.tls !== undefined && (options.tls.cert === undefined || options.tls.key === undefined)) {
+    throw new TypeError('tls needs both cert and key (PEM)');
+  }
+
+  const routes = createBridgeRoutes(options);
+  const handler = createNodeHandler(routes, routes.logger);
+  let listener;
+  try {
+    listener = await listen(handler, { host, port, tls: options.tls, http2, logger: routes.logger });
+  } catch (err) {
+    await routes.shutdown({ graceMs: 0 });
+    throw err;
+  }
+  const url = `${options.tls !== undefined ? 'https' : 'http'}://${urlHost(host)}:${listener.port}`;
+  routes.logger.info({ url, port: listener.port, protocols: BRIDGE_PROTOCOLS }, 'listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      routes.logger.info({ graceMs }, 'shutting down');
+      const servicesDone = routes.shutdown({ graceMs });
+      listener.beginClose();
+      const started = Date.now();
+      await servicesDone;
+      await listener.close(Math.max(0, graceMs - (Date.now() - started)));
+      routes.logger.info({}, 'stopped');
+    })();
+    return stopping;
+  };
+
+  return {
+    url,
+    port: listener.port,
+    host: listener.host,
+    protocols: BRIDGE_PROTOCOLS,
+    routes,
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
