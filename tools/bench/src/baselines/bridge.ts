@@ -1,0 +1,54 @@
+/**
+ * Not a baseline: our own server, forked like the baselines so its CPU and
+ * heap are read the same way. Runs `startBridgeServer` over a MemoryStore
+ * whose limits allow a session of millions of variables, and answers an
+ * extra `preload` command that fills a session directly through the store
+ * (registering a million variables over RPC would take the whole run).
+ */
+import { MemoryStore } from '@unified-bridge/store';
+import { createBridgeLogger, startBridgeServer } from '@unified-bridge/server';
+import { serveChild } from './child.js';
+
+/** Arguments of the `preload` command. */
+export interface PreloadArgs {
+  sessionId: string;
+  count: number;
+  prefix: string;
+}
+
+serveChild(async () => {
+  const store = new MemoryStore({
+    limits: { maxVariablesPerSession: 2_000_000, maxWatchersPerSession: 10_000 },
+  });
+  const server = await startBridgeServer({
+    host: '127.0.0.1',
+    port: 0,
+    store,
+    logger: createBridgeLogger('warn'),
+  });
+  const gc = (globalThis as { gc?: () => void }).gc;
+  return {
+    port: server.port,
+    stop: async () => {
+      await server.stop();
+      await store[Symbol.asyncDispose]();
+    },
+    commands: {
+      preload: async (raw: unknown) => {
+        const { sessionId, count, prefix } = raw as PreloadArgs;
+        gc?.();
+        const heapBefore = process.memoryUsage().heapUsed;
+        const t0 = Date.now();
+        await store.createSession({ id: sessionId });
+        for (let i = 0; i < count; i++) {
+          await store.registerVariable(sessionId, { name: `${prefix}${i}`, type: 'integer', value: i });
+        }
+        const ms = Date.now() - t0;
+        gc?.();
+        gc?.();
+        const heapAfter = process.memoryUsage().heapUsed;
+        return { ms, heapBefore, heapAfter };
+      },
+    },
+  };
+});
