@@ -1,6 +1,6 @@
 // Server restart (seed 000 chaos testing: "server restarts"; seed 004: crash recovery), over gRPC
-// and Connect. The client talks to a relay whose target is switched to the new server process, so
-// the SAME client object keeps its baseUrl across the restart.
+// and Connect. The client talks to a FaultProxy whose target is switched (setTarget) to the new
+// server process, so the SAME client object keeps its baseUrl across the restart.
 // Covers:
 // - the old process either stops gracefully (SIGTERM) or crashes (SIGKILL: connections reset);
 // - while the server is down, calls fail with Unavailable (after the client's read retries);
@@ -9,21 +9,20 @@
 //   info, reads and writes, and is NOT re-created by using it;
 // - a watch-mode cache never serves values of the lost session: once its stream broke it stops
 //   serving, and after the restart reads report SessionNotFound instead of the old value.
-import { startServer, type StartedServer } from '@unified-bridge/testing';
+import { FaultProxy, startServer, type StartedServer } from '@unified-bridge/testing';
 import { bridgeError, PROTOCOLS, uniqueId, useClients, waitFor } from './support/helpers.js';
-import { Relay } from './support/relay.js';
 
 let server: StartedServer;
-let relay: Relay;
-const openClient = useClients(() => relay.url);
+let proxy: FaultProxy;
+const openClient = useClients(() => proxy.url);
 
 beforeAll(async () => {
   server = await startServer();
-  relay = await Relay.start(server.url);
+  proxy = await FaultProxy.start({ target: server.url });
 }, 30_000);
 
 afterAll(async () => {
-  await relay?.stop();
+  await proxy?.stop();
   await server?.stop();
 }, 30_000);
 
@@ -48,7 +47,7 @@ describe.each(PROTOCOLS)('a server restart, seen over %s', (protocol) => {
       await bridgeError(client.createSession(), 'Unavailable');
 
       server = await startServer();
-      relay.retarget(server.url);
+      proxy.setTarget(server.url);
       expect(server.pid).not.toBe(oldPid);
 
       // The same client, the same baseUrl: calls work again.
@@ -82,7 +81,7 @@ describe.each(PROTOCOLS)('a server restart, seen over %s', (protocol) => {
     await waitFor('the cache to stop serving', () => session.peek('x') === undefined);
 
     server = await startServer();
-    relay.retarget(server.url);
+    proxy.setTarget(server.url);
     await bridgeError(session.get('x'), 'SessionNotFound');
     expect(session.peek('x')).toBeUndefined();
     await bridgeError(session.get('x'), 'SessionNotFound');

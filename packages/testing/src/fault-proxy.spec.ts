@@ -251,6 +251,26 @@ describe('FaultProxy (against a TCP echo server)', () => {
     expect(err.code).toBe('ECONNREFUSED');
   });
 
+  it('should send new connections to a new target after setTarget, keeping current ones', async () => {
+    const other = net.createServer((s) => {
+      s.on('error', () => {});
+      s.end('other');
+    });
+    other.listen(0, '127.0.0.1');
+    await once(other, 'listening');
+    try {
+      const before = await client();
+      proxy.setTarget(`http://127.0.0.1:${(other.address() as net.AddressInfo).port}`);
+      const after = await client();
+      expect((await after.rec.next(5)).toString()).toBe('other');
+      before.socket.write('still echo');
+      expect((await before.rec.next(10)).toString()).toBe('still echo');
+      expect(() => proxy.setTarget('nope')).toThrow(/FaultProxy.setTarget: target "nope" is not a valid URL/);
+    } finally {
+      await new Promise<void>((resolve) => other.close(() => resolve()));
+    }
+  });
+
   it('should reject invalid faults and targets with a clear error', async () => {
     expect(() => proxy.setFault({ type: 'latency', ms: -1 })).toThrow(/ms must be a finite number >= 0/);
     expect(() => proxy.setFault({ type: 'nope' } as never)).toThrow(/type must be one of/);

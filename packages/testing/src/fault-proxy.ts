@@ -299,8 +299,8 @@ export class FaultProxy implements AsyncDisposable {
   readonly host: string;
 
   readonly #server: net.Server;
-  readonly #targetHost: string;
-  readonly #targetPort: number;
+  #targetHost: string;
+  #targetPort: number;
   readonly #connections = new Set<Connection>();
   #faults: readonly Fault[] = [];
   #active: Record<Direction, ActiveFaults>;
@@ -335,29 +335,7 @@ export class FaultProxy implements AsyncDisposable {
     if (options === null || typeof options !== 'object') {
       throw new TypeError('FaultProxy.start(options): options must be an object with a "target"');
     }
-    const { target } = options;
-    let protocol = 'http:';
-    let host: string;
-    let port: number;
-    if (typeof target === 'string' || target instanceof URL) {
-      let u: URL;
-      try {
-        u = new URL(String(target));
-      } catch {
-        throw new TypeError(`FaultProxy.start: target ${JSON.stringify(String(target))} is not a valid URL`);
-      }
-      protocol = u.protocol;
-      host = u.hostname.replace(/^\[(.*)\]$/, '$1');
-      port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
-    } else if (target && typeof target === 'object' && typeof target.host === 'string') {
-      host = target.host;
-      port = target.port;
-    } else {
-      throw new TypeError('FaultProxy.start: options.target must be a URL or { host, port }');
-    }
-    if (!Number.isInteger(port) || port <= 0 || port > 65535) {
-      throw new RangeError(`FaultProxy.start: target port must be 1..65535, got ${String(port)}`);
-    }
+    const { protocol, host, port } = parseTarget(options.target, 'FaultProxy.start');
     const listenHost = options.host ?? '127.0.0.1';
     const server = net.createServer({ allowHalfOpen: true });
     server.listen(0, listenHost);
@@ -367,6 +345,18 @@ export class FaultProxy implements AsyncDisposable {
     const proxy = new FaultProxy(server, listenHost, address.port, protocol, { host, port });
     if (options.faults !== undefined) proxy.setFault(options.faults);
     return proxy;
+  }
+
+  /**
+   * Points new connections at another target (for example a server restarted on a new port),
+   * so clients keep the proxy's URL. Current connections stay on the old target; call
+   * `dropConnections()` to move them.
+   * @example proxy.setTarget(restarted.url);
+   */
+  setTarget(target: FaultProxyOptions['target']): void {
+    const { host, port } = parseTarget(target, 'FaultProxy.setTarget');
+    this.#targetHost = host;
+    this.#targetPort = port;
   }
 
   /**
@@ -495,4 +485,34 @@ export class FaultProxy implements AsyncDisposable {
     }
     return active;
   }
+}
+
+/** Parses a proxy target (a URL or `{ host, port }`); `where` names the caller in errors. */
+function parseTarget(
+  target: FaultProxyOptions['target'],
+  where: string,
+): { protocol: string; host: string; port: number } {
+  let protocol = 'http:';
+  let host: string;
+  let port: number;
+  if (typeof target === 'string' || target instanceof URL) {
+    let u: URL;
+    try {
+      u = new URL(String(target));
+    } catch {
+      throw new TypeError(`${where}: target ${JSON.stringify(String(target))} is not a valid URL`);
+    }
+    protocol = u.protocol;
+    host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+    port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
+  } else if (target && typeof target === 'object' && typeof target.host === 'string') {
+    host = target.host;
+    port = target.port;
+  } else {
+    throw new TypeError(`${where}: options.target must be a URL or { host, port }`);
+  }
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) {
+    throw new RangeError(`${where}: target port must be 1..65535, got ${String(port)}`);
+  }
+  return { protocol, host, port };
 }
