@@ -27,12 +27,14 @@ try {
   const problems = [];
   for (const [project, deps] of Object.entries(graph.dependencies)) {
     if (!(project in allowed)) {
-      if (!project.startsWith('npm:')) problems.push(`unknown project ${project}: add it to tools/scripts/check-graph.mjs`);
+      if (!project.startsWith('npm:'))
+        problems.push(`unknown project ${project}: add it to tools/scripts/check-graph.mjs`);
       continue;
     }
     for (const { target } of deps) {
       if (target.startsWith('npm:')) continue;
-      if (!allowed[project].includes(target)) problems.push(`${project} -> ${target} is not allowed by the package table`);
+      if (!allowed[project].includes(target))
+        problems.push(`${project} -> ${target} is not allowed by the package table`);
     }
   }
   const visiting = new Set();
