@@ -5,6 +5,8 @@ import { VariableCache, resolveCacheOptions, type BridgeCache, type CacheOptions
 import { resolveRetryPolicy, type RetryOptions, type RetryPolicy } from './retry.js';
 import { Rpc, checkTimeout, type CallOptions } from './rpc.js';
 import { Session, sessionInfoFromWire, type SessionHandleOptions, type SessionInfo } from './session.js';
+import { DEFAULT_TOOL_LIST_TTL_MS, ToolListCache } from './tools.js';
+import { ToolWorker, type ServeToolsOptions, type ToolDefinitions } from './worker.js';
 
 /**
  * Wire protocol of a client: `"grpc"` (HTTP/2 only), `"connect"` (HTTP/2 or
@@ -82,6 +84,12 @@ export interface BridgeClientOptions {
   retry?: RetryOptions | boolean;
   /** The read cache; `false` turns it off. Default `{ mode: "ttl", ttlMs: 1000, maxEntries: 10000 }`. */
   cache?: CacheOptions | boolean;
+  /**
+   * How long `session.tools.list()` serves a cached tool list, in ms (`0`
+   * turns the cache off). Default 5000. A ToolNotFound in the session and a
+   * worker of this client registering or stopping drop it sooner.
+   */
+  toolListTtlMs?: number;
   /** Extra Connect interceptors (logging, tracing), run after the token interceptor. Default none. */
   interceptors?: Interceptor[];
   /**
@@ -124,6 +132,8 @@ export class BridgeClient implements AsyncDisposable {
   readonly #cache: VariableCache;
   readonly #owned: OwnedTransport | undefined;
   readonly #sessions = new Map<string, Session>();
+  readonly #toolLists: ToolListCache;
+  readonly #workers = new Set<ToolWorker>();
   #closing: Promise<void> | undefined;
 
   /** Use {@link createBridgeClient}. */
@@ -134,6 +144,11 @@ export class BridgeClient implements AsyncDisposable {
     this.#cache.attachScopes((id) => this.#sessions.get(id)?.scope);
     this.cache = this.#cache;
     this.rpc = new Rpc(transport, timeoutMs, this.retry);
+    const toolListTtlMs = options.toolListTtlMs ?? DEFAULT_TOOL_LIST_TTL_MS;
+    if (typeof toolListTtlMs !== 'number' || !(toolListTtlMs >= 0)) {
+      throw new RangeError(`toolListTtlMs must be a non-negative number of milliseconds, got ${String(toolListTtlMs)}`);
+    }
+    this.#toolLists = new ToolListCache(toolListTtlMs);
     this.#owned = owned;
   }
 
@@ -190,6 +205,7 @@ export class BridgeClient implements AsyncDisposable {
         rpc: this.rpc,
         cache: this.#cache,
         retry: this.retry,
+        tools: this.#toolLists,
         onRelease: (s) => {
           if (this.#sessions.get(s.id) === s) this.#sessions.delete(s.id);
         },
@@ -218,15 +234,57 @@ export class BridgeClient implements AsyncDisposable {
   }
 
   /**
-   * Releases everything: watch streams, heartbeat timers, the cache, and the
+   * Serves tools from this process as a worker: the server routes calls of
+   * these tools (in one session, or in every session with `null`) to the
+   * handlers here. Returns at once; `await worker.ready` to know the tools
+   * are registered. The worker reconnects after a broken stream until
+   * `stop()` (or `client.close()`).
+   *
+   * @example
+   * ```ts
+   * const worker = client.serveTools(session, {
+   *   add: ({ a, b }) => (a as number) + (b as number),
+   *   count: { streaming: true, async *handler({ n }) { for (let i = 0; i < (n as number); i++) yield i; } },
+   * });
+   * await worker.ready;
+   * ```
+   */
+  serveTools(session: Session | string | null, tools: ToolDefinitions, options: ServeToolsOptions = {}): ToolWorker {
+    if (this.closed) throw this.rpc.closedError();
+    let sessionId: string;
+    if (session === null) sessionId = '';
+    else if (typeof session === 'string' && session !== '') sessionId = session;
+    else if (session instanceof Session) sessionId = session.id;
+    else throw new TypeError('serveTools needs a Session, a session id, or null (global tools)');
+    const worker = new ToolWorker(
+      {
+        rpc: this.rpc,
+        retry: this.retry,
+        session: (id) => this.session(id),
+        onToolsChanged: () => this.#toolLists.invalidate(),
+        onStopped: (w) => this.#workers.delete(w),
+      },
+      sessionId,
+      tools,
+      options,
+    );
+    this.#workers.add(worker);
+    return worker;
+  }
+
+  /**
+   * Releases everything: tool workers, watch streams, heartbeat timers, the cache, and the
    * connections of a transport the client created. Sessions stay on the
    * server. In-flight calls fail with Cancelled. Idempotent.
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      const stopping = [...this.#workers].map((w) => w.stop());
       for (const s of [...this.#sessions.values()]) s.release();
       this.rpc.close();
       this.#cache.clear();
+      await Promise.all(stopping);
+      this.#toolLists.invalidate();
       this.#owned?.close();
     })();
     return this.#closing;

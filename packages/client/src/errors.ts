@@ -79,6 +79,8 @@ export interface BridgeErrorInit {
   oldestRevision?: number;
   /** The tool's own error type (ToolError). */
   toolErrorType?: string;
+  /** The tool a failed tool call named (set by `session.tools` on every failure of a call). */
+  toolName?: string;
   /** The server log's request id (Internal). */
   requestId?: string;
   /** The underlying error (usually the `ConnectError`). */
@@ -143,6 +145,8 @@ export class BridgeError extends Error {
   readonly oldestRevision: number | undefined;
   /** The tool's own error type (ToolError), for example `"ValidationError"`. */
   readonly toolErrorType: string | undefined;
+  /** The tool a failed tool call named (any failure of a `session.tools` call), for example `"add"`. */
+  readonly toolName: string | undefined;
   /** The server log's request id (Internal), to quote in a bug report. */
   readonly requestId: string | undefined;
   /** Brand for {@link isBridgeError}; shared by every copy of this package. */
@@ -159,6 +163,7 @@ export class BridgeError extends Error {
     this.currentVersion = init.currentVersion;
     this.oldestRevision = init.oldestRevision;
     this.toolErrorType = init.toolErrorType;
+    this.toolName = init.toolName;
     this.requestId = init.requestId;
   }
 }
@@ -327,4 +332,45 @@ export function localValidationError(
   details: Readonly<Record<string, string>> = {},
 ): BridgeError {
   return new BridgeError('ValidationError', message, { code: Code.InvalidArgument, fieldViolations, details });
+}
+
+/** The same error with `toolName` set (a copy; the stack and cause are kept). */
+export function withToolName(err: BridgeError, toolName: string): BridgeError {
+  if (err.toolName === toolName) return err;
+  const copy = new BridgeError(err.type, err.message, {
+    code: err.code,
+    details: err.details,
+    fieldViolations: err.fieldViolations,
+    retryDelayMs: err.retryDelayMs,
+    currentVersion: err.currentVersion,
+    oldestRevision: err.oldestRevision,
+    toolErrorType: err.toolErrorType,
+    toolName,
+    requestId: err.requestId,
+    cause: err.cause,
+  });
+  if (err.stack !== undefined) copy.stack = err.stack;
+  return copy;
+}
+
+/**
+ * The error a worker tool's handler throws to fail a call with its own error
+ * type: the caller gets a `ToolError` BridgeError with this `toolErrorType`,
+ * message and details. (Any other thrown error reports its `name` and
+ * `message`, never its stack.)
+ *
+ * @example
+ * ```ts
+ * if (a < 0) throw toolError('ValidationError', 'a must be positive', { field: 'a' });
+ * ```
+ */
+export function toolError(
+  toolErrorType: string,
+  message: string,
+  details: Readonly<Record<string, string>> = {},
+): BridgeError {
+  if (typeof toolErrorType !== 'string' || toolErrorType === '') {
+    throw new TypeError('toolError needs a non-empty toolErrorType such as "ValidationError"');
+  }
+  return new BridgeError('ToolError', message, { toolErrorType, details: { ...details } });
 }

@@ -8,11 +8,15 @@ const EXPECTED = [
   'BridgeClient',
   'BridgeError',
   'Session',
+  'SessionTools',
+  'ToolStream',
+  'ToolWorker',
   'VariableHandle',
   'VariableList',
   'createBridgeClient',
   'isBridgeError',
   'toBridgeError',
+  'toolError',
 ];
 
 describe('@unified-bridge/client entry points', () => {

@@ -31,7 +31,22 @@ export type { VariableEvent, VariableEventKind, WatchOptions } from './watch.js'
 export type { BridgeCache, CacheOptions, CacheStats } from './cache.js';
 export type { RetryOptions } from './retry.js';
 export type { CallOptions } from './rpc.js';
-export { BRIDGE_ERROR_TYPES, BridgeError, isBridgeError } from './errors.js';
+export { SessionTools, ToolStream } from './tools.js';
+export type {
+  CallManyOptions,
+  CallManyResult,
+  CallWithRetryOptions,
+  ListToolsOptions,
+  ToolArguments,
+  ToolCallRequest,
+  ToolCallResult,
+  ToolInfo,
+  ToolMetrics,
+  ToolProxy,
+} from './tools.js';
+export { ToolWorker } from './worker.js';
+export type { ServeToolsOptions, ToolContext, ToolDefinition, ToolDefinitions, ToolHandler } from './worker.js';
+export { BRIDGE_ERROR_TYPES, BridgeError, isBridgeError, toolError } from './errors.js';
 export type { BridgeErrorInit, BridgeErrorType, BridgeFieldViolation } from './errors.js';
 
 // -- For libraries building on the client -------------------------------------------------------

@@ -1,5 +1,5 @@
 import { createClient, type CallOptions as ConnectCallOptions, type Client, type Transport } from '@connectrpc/connect';
-import { SessionService, VariableService } from '@unified-bridge/proto';
+import { SessionService, ToolService, ToolWorkerService, VariableService } from '@unified-bridge/proto';
 import { BridgeError } from './errors.js';
 import { NO_RETRY, withRetry, type RetryPolicy } from './retry.js';
 
@@ -47,6 +47,10 @@ export class Rpc {
   readonly sessions: Client<typeof SessionService>;
   /** VariableService client. */
   readonly variables: Client<typeof VariableService>;
+  /** ToolService client. */
+  readonly tools: Client<typeof ToolService>;
+  /** ToolWorkerService client. */
+  readonly workers: Client<typeof ToolWorkerService>;
   readonly #abort = new AbortController();
 
   constructor(
@@ -59,6 +63,8 @@ export class Rpc {
   ) {
     this.sessions = createClient(SessionService, transport);
     this.variables = createClient(VariableService, transport);
+    this.tools = createClient(ToolService, transport);
+    this.workers = createClient(ToolWorkerService, transport);
   }
 
   /** True once {@link close} was called. */

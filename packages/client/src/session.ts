@@ -37,6 +37,7 @@ import {
 } from './errors.js';
 import { backoffDelayMs, sleep, type RetryPolicy } from './retry.js';
 import { checkTimeout, type CallOptions, type Rpc } from './rpc.js';
+import { SessionTools, type ToolListCache } from './tools.js';
 import { BatchBuilder, VariableHandle, VariableList, type SetManyEntry } from './variables.js';
 import { CacheWatcher, watchVariables, type VariableEvent, type WatchOptions } from './watch.js';
 
@@ -133,6 +134,8 @@ export interface SessionContext {
   readonly rpc: Rpc;
   readonly cache: VariableCache;
   readonly retry: RetryPolicy;
+  /** The client's tool-list cache. */
+  readonly tools: ToolListCache;
   /** Called once when the session object is closed or released. */
   readonly onRelease: (session: Session) => void;
 }
@@ -181,13 +184,23 @@ export class Session implements AsyncDisposable {
   readonly #watcher: CacheWatcher | undefined;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #released = false;
-  // The tools issue adds `readonly tools` here, built from the same SessionContext.
+  /**
+   * The tools this session can call: `list`, `call`, `stream`, `callMany`,
+   * `get` (a callable proxy), `callWithRetry`.
+   *
+   * @example
+   * ```ts
+   * const sum = await session.tools.call<number>('add', { a: 1, b: 2 });
+   * ```
+   */
+  readonly tools: SessionTools;
 
   /** Use `client.createSession()` or `client.session(id)`. */
   constructor(id: string, ctx: SessionContext, options: SessionHandleOptions = {}) {
     this.id = id;
     this.#ctx = ctx;
     const { rpc } = ctx;
+    this.tools = new SessionTools(id, { rpc, retry: ctx.retry, lists: ctx.tools });
     this.#scope = new SessionScope(
       id,
       (identifier, call, signal) =>
@@ -268,6 +281,7 @@ export class Session implements AsyncDisposable {
     this.#stopHeartbeat();
     this.#watcher?.stop();
     this.#ctx.cache.clearScope(this.#scope);
+    this.#ctx.tools.invalidate(this.id);
     this.#ctx.onRelease(this);
   }
 
