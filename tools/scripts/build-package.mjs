@@ -2,8 +2,11 @@
 // Builds the package in the current directory as ESM (dist/esm, type-checked,
 // with declarations) and CommonJS (dist/cjs, same declarations), so that both
 // `import` and `require` resolve with correct types.
+//
+// The build is written to a fresh folder and swapped into place at the end, so
+// a test run that reads `dist` while a build runs never sees it half-written.
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
@@ -11,31 +14,48 @@ const require = createRequire(import.meta.url);
 const tsc = require.resolve('typescript/bin/tsc');
 const run = (...args) => execFileSync(process.execPath, [tsc, ...args], { stdio: 'inherit' });
 
-rmSync('dist', { recursive: true, force: true });
-run('-p', 'tsconfig.json');
-run(
-  '-p',
-  'tsconfig.json',
-  '--outDir',
-  'dist/cjs',
-  '--module',
-  'commonjs',
-  '--moduleResolution',
-  'node10',
-  '--verbatimModuleSyntax',
-  'false',
-  '--declaration',
-  'false',
-  '--declarationMap',
-  'false',
-  '--composite',
-  'false',
-  '--incremental',
-  'false',
-  '--noCheck',
-);
-writeFileSync('dist/cjs/package.json', JSON.stringify({ type: 'commonjs' }) + '\n');
-copyDeclarations('dist/esm', 'dist/cjs');
+const out = `.dist-build-${process.pid}`;
+const old = `.dist-old-${process.pid}`;
+rmSync(out, { recursive: true, force: true });
+try {
+  run('-p', 'tsconfig.json', '--outDir', `${out}/esm`, '--tsBuildInfoFile', `${out}/esm/.tsbuildinfo`);
+  run(
+    '-p',
+    'tsconfig.json',
+    '--outDir',
+    `${out}/cjs`,
+    '--module',
+    'commonjs',
+    '--moduleResolution',
+    'node10',
+    '--verbatimModuleSyntax',
+    'false',
+    '--declaration',
+    'false',
+    '--declarationMap',
+    'false',
+    '--composite',
+    'false',
+    '--incremental',
+    'false',
+    '--noCheck',
+  );
+  writeFileSync(`${out}/cjs/package.json`, JSON.stringify({ type: 'commonjs' }) + '\n');
+  copyDeclarations(`${out}/esm`, `${out}/cjs`);
+  for (const bin of binEntries()) execFileSync('chmod', ['+x', join(out, bin)]);
+  if (existsSync('dist')) renameSync('dist', old);
+  renameSync(out, 'dist');
+} finally {
+  rmSync(out, { recursive: true, force: true });
+  rmSync(old, { recursive: true, force: true });
+}
+
+/** Files named in package.json "bin", relative to dist (e.g. "esm/cli.js"). */
+function binEntries() {
+  const pkg = require(join(process.cwd(), 'package.json'));
+  const bins = typeof pkg.bin === 'string' ? [pkg.bin] : Object.values(pkg.bin ?? {});
+  return bins.map((b) => b.replace(/^\.\/dist\//, '')).filter((b) => !b.startsWith('.'));
+}
 
 function copyDeclarations(from, to) {
   for (const name of readdirSync(from)) {
