@@ -209,6 +209,13 @@ export function describeSessionStore(
           'SessionExpired',
         );
         expect((await store.getSession('s2')).ttlMs).toBe(5000);
+        // SessionExpired names the owner, so a server can tell the owner "expired" and others "not found".
+        await store.createSession({ id: 's3', owner: 'alice' });
+        clock.advance(1000);
+        const first = await storeErrorOf(() => store.getSession('s3'), 'SessionExpired');
+        const again = await storeErrorOf(() => store.getSession('s3'), 'SessionExpired');
+        expect([first.details['owner'], again.details['owner']]).toEqual(['alice', 'alice']);
+        expect((await storeErrorOf(() => store.getSession('s1'), 'SessionExpired')).details['owner']).toBe('');
         const listed = await store.listSessions();
         expect(listed.sessions.map((x) => x.id)).toEqual(['s2']);
         const fresh = await store.createSession({ id: 's1' });

@@ -148,8 +148,12 @@ export class MemoryStore implements SessionStore {
   private readonly clock: Clock;
   private readonly engine: StoreTypeEngine;
   private readonly sessions = new Map<string, Session>();
-  /** Ids of sessions that expired (bounded, oldest dropped first), so later use says SessionExpired. */
-  private readonly expired = new Map<string, number>();
+  /**
+   * Owners of sessions that expired, by id (bounded, oldest dropped first), so
+   * later use says SessionExpired and names the owner (the server shows
+   * SessionExpired only to the session's owner).
+   */
+  private readonly expired = new Map<string, string>();
   private readonly globalTools = new Map<string, ToolRecord>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private closed = false;
@@ -771,9 +775,8 @@ export class MemoryStore implements SessionStore {
     this.assertOpen();
     const s = typeof sessionId === 'string' ? this.sessions.get(sessionId) : undefined;
     if (s === undefined) {
-      if (typeof sessionId === 'string' && this.expired.has(sessionId)) {
-        throw new StoreError('SessionExpired', `session ${sessionId} expired`, { details: { session: sessionId } });
-      }
+      const owner = typeof sessionId === 'string' ? this.expired.get(sessionId) : undefined;
+      if (owner !== undefined) throw sessionExpired(sessionId, owner);
       throw new StoreError('SessionNotFound', `session ${String(sessionId)} not found`, {
         details: { session: String(sessionId) },
       });
@@ -781,7 +784,7 @@ export class MemoryStore implements SessionStore {
     const now = this.clock.now();
     if (now >= s.lastUsedAt + s.ttlMs) {
       this.expire(s);
-      throw new StoreError('SessionExpired', `session ${s.id} expired`, { details: { session: s.id } });
+      throw sessionExpired(s.id, s.owner);
     }
     s.lastUsedAt = now;
     return s;
@@ -789,13 +792,13 @@ export class MemoryStore implements SessionStore {
 
   private expire(s: Session): void {
     this.sessions.delete(s.id);
-    this.expired.set(s.id, this.clock.now());
+    this.expired.set(s.id, s.owner);
     // Keep the tombstones bounded: drop the oldest.
     while (this.expired.size > Math.max(this.limits.maxSessions, 1)) {
       const oldest = this.expired.keys().next().value as string;
       this.expired.delete(oldest);
     }
-    this.endWatchers(s, new StoreError('SessionExpired', `session ${s.id} expired`, { details: { session: s.id } }));
+    this.endWatchers(s, sessionExpired(s.id, s.owner));
   }
 
   private endWatchers(s: Session, error: StoreError): void {
@@ -1124,4 +1127,9 @@ function toViolation(v: Violation, field: string): StoreViolation {
   if (actual !== undefined) out.actual = actual;
   if (v.path !== undefined) out.path = v.path;
   return out;
+}
+
+/** The `SessionExpired` error of a session; `details.owner` names its owner (`""` when none) for visibility checks. */
+function sessionExpired(id: string, owner: string): StoreError {
+  return new StoreError('SessionExpired', `session ${id} expired`, { details: { session: id, owner } });
 }

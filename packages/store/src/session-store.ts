@@ -255,7 +255,8 @@ export interface ToolRecord {
  * - Failures are thrown as one {@link StoreError} class with a closed `type`.
  * - Every call that names a session counts as use: it slides the session's
  *   idle TTL (`lastUsedAt = now`). A session whose TTL has passed fails with
- *   `SessionExpired` (never silently re-created); an unknown or closed
+ *   `SessionExpired` (never silently re-created) whose `details.owner` names
+ *   the session's owner (`""` when none); an unknown or closed
  *   session fails with `SessionNotFound`.
  * - All operations on one session are linearizable, also under concurrent
  *   async callers; an atomic batch is never observed half-applied.
