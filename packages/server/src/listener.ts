@@ -99,6 +99,18 @@ export async function listen(handler: NodeRequestHandler, options: ListenOptions
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   };
+  // Connections that have not sent a request yet (HTTP version still being
+  // sniffed, or TLS not yet negotiated): idle by definition, so closing the
+  // listener destroys them instead of waiting out the grace period.
+  const undecided = new Set<net.Socket>();
+  const holdUndecided = (socket: net.Socket) => {
+    if (closing) {
+      socket.destroy();
+      return;
+    }
+    undecided.add(socket);
+    socket.once('close', () => undecided.delete(socket));
+  };
 
   let server: net.Server;
   // HTTP/1.1 connections and their requests in flight. Node's own
@@ -136,8 +148,14 @@ export async function listen(handler: NodeRequestHandler, options: ListenOptions
       handler as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
     );
     secure.on('session', onSession);
-    secure.on('connection', track);
+    secure.on('connection', (socket: net.Socket) => {
+      track(socket);
+      holdUndecided(socket);
+    });
     secure.on('secureConnection', (socket: TLSSocket) => {
+      // The TLS socket wraps the raw one: the raw connection is no longer undecided.
+      const raw = (socket as unknown as { _parent?: net.Socket | null })._parent;
+      if (raw !== undefined && raw !== null) undecided.delete(raw);
       if (socket.alpnProtocol !== 'h2') trackH1(socket);
     });
     server = secure;
@@ -150,7 +168,9 @@ export async function listen(handler: NodeRequestHandler, options: ListenOptions
     const plain = http.createServer(handler as http.RequestListener);
     server = net.createServer((socket) => {
       track(socket);
+      holdUndecided(socket);
       sniff(socket, (isHttp2, peeked) => {
+        undecided.delete(socket);
         socket.unshift(peeked);
         if (isHttp2) {
           h2.emit('connection', socket);
@@ -178,7 +198,9 @@ export async function listen(handler: NodeRequestHandler, options: ListenOptions
     if (closing) return;
     closing = true;
     serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const s of sessions) s.close(); // GOAWAY; open streams may finish
+    for (const s of sessions) s.close(); // GOAWAY; open streams may finish, idle sessions close now
+    for (const socket of undecided) socket.destroy();
+    undecided.clear();
     closeIdleH1();
   };
 

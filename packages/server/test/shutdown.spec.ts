@@ -1,6 +1,8 @@
 // Graceful shutdown with calls in flight: health NOT_SERVING, new calls
 // refused, in-flight unary calls finish, streams end with UNAVAILABLE.
+import http from 'node:http';
 import http2 from 'node:http2';
+import net from 'node:net';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
 import {
@@ -153,4 +155,44 @@ describe('graceful shutdown', () => {
     }
     await expect(fetch(`${url}/grpc.health.v1.Health/Check`, { method: 'POST', body: '{}' })).rejects.toThrow();
   });
+});
+
+describe('shutdown with idle connections', () => {
+  it('should close idle keep-alive, not-yet-used and idle HTTP/2 connections at once, not after the grace period', async () => {
+    // graceMs is far above the test timeout: stop() only resolves in time if idle connections are closed.
+    const server = await startBridgeServer({ logger: silentLogger, graceMs: 60_000 });
+    const closed = (s: { once(e: 'close', f: () => void): unknown }) => new Promise<void>((r) => s.once('close', r));
+    // HTTP/1.1 keep-alive connection after one request.
+    const agent = new http.Agent({ keepAlive: true });
+    await new Promise<void>((resolve, reject) => {
+      const req = http.request(
+        `${server.url}/grpc.health.v1.Health/Check`,
+        { method: 'POST', agent, headers: { 'content-type': 'application/json' } },
+        (res) => {
+          res.resume();
+          res.on('end', resolve);
+        },
+      );
+      req.on('error', reject);
+      req.end('{}');
+    });
+    const [keptAlive] = Object.values(agent.freeSockets).flat();
+    expect(keptAlive).toBeDefined();
+    const keptAliveClosed = closed(keptAlive!);
+    // A connection that never sent a byte.
+    const silent = net.connect(server.port, '127.0.0.1');
+    silent.on('error', () => {});
+    await new Promise<void>((r) => silent.once('connect', () => r()));
+    const silentClosed = closed(silent);
+    // An idle HTTP/2 connection.
+    const h2 = http2.connect(server.url);
+    h2.on('error', () => {});
+    await new Promise<void>((r) => h2.once('remoteSettings', () => r()));
+    const h2Closed = closed(h2);
+
+    await server.stop();
+    await Promise.all([keptAliveClosed, silentClosed, h2Closed]);
+    agent.destroy();
+    // Below the 10 s after which a silent connection is dropped anyway, so a regression cannot pass late.
+  }, 8000);
 });
