@@ -37,4 +37,27 @@ describe('resolveServe', () => {
     expect(() => resolveServe({}, { UNIFIED_BRIDGE_LOG_LEVEL: 'loud' })).toThrow(/UNIFIED_BRIDGE_LOG_LEVEL/);
     expect(() => resolveServe({ tlsCert: 'c.pem' }, {})).toThrow(/--tls-cert and --tls-key/);
   });
+
+  it('should resolve the tool options from flags and env', () => {
+    expect(
+      resolveServe(
+        { rateLimit: 2.5, toolTimeoutMs: 100, toolsModule: './tools.mjs' },
+        { UNIFIED_BRIDGE_RATE_LIMIT_BURST: '5', UNIFIED_BRIDGE_WORKER_HEARTBEAT_MS: '250' },
+      ),
+    ).toEqual({
+      logLevel: 'info',
+      toolsModule: './tools.mjs',
+      options: {
+        host: '127.0.0.1',
+        port: 50051,
+        rateLimit: { callsPerSecond: 2.5, burst: 5 },
+        defaultToolTimeoutMs: 100,
+        workerHeartbeatIntervalMs: 250,
+      },
+    });
+    expect(resolveServe({}, { UNIFIED_BRIDGE_RATE_LIMIT: '10' }).options.rateLimit).toEqual({ callsPerSecond: 10 });
+    expect(() => resolveServe({}, { UNIFIED_BRIDGE_RATE_LIMIT: '0' })).toThrow(/UNIFIED_BRIDGE_RATE_LIMIT/);
+    expect(() => resolveServe({}, { UNIFIED_BRIDGE_RATE_LIMIT: 'fast' })).toThrow(/rate limit/);
+    expect(() => resolveServe({ rateLimitBurst: 3 }, {})).toThrow(/--rate-limit-burst needs --rate-limit/);
+  });
 });

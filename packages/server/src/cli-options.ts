@@ -15,6 +15,8 @@ const LOG_LEVELS: readonly BridgeLogLevel[] = ['fatal', 'error', 'warn', 'info',
 export interface ServeCommand {
   readonly options: Omit<BridgeServerOptions, 'logger'>;
   readonly logLevel: BridgeLogLevel;
+  /** A module exporting host tool definitions (`--tools-module`), loaded by the CLI before it starts. */
+  readonly toolsModule?: string;
 }
 
 function intArg(name: string, min: number, max: number) {
@@ -24,6 +26,15 @@ function intArg(name: string, min: number, max: number) {
     if (n < min || n > max) throw new InvalidArgumentError(`${name} must be from ${min} to ${max}, got ${n}`);
     return n;
   };
+}
+
+function rateArg(value: string): number {
+  if (!/^\d+(\.\d+)?$/.test(value.trim())) {
+    throw new InvalidArgumentError(`rate limit must be a number of calls per second > 0, got "${value}"`);
+  }
+  const n = Number(value);
+  if (n <= 0) throw new InvalidArgumentError(`rate limit must be > 0 calls per second, got ${n}`);
+  return n;
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -81,6 +92,36 @@ export function createCliProgram(
         'time in-flight calls get to finish at shutdown (env UNIFIED_BRIDGE_GRACE_MS; default 10000)',
       ).argParser(PARSERS.graceMs),
     )
+    .addOption(
+      new Option(
+        '--rate-limit <callsPerSecond>',
+        'per-session limit of tool calls per second (env UNIFIED_BRIDGE_RATE_LIMIT; default off)',
+      ).argParser(rateArg),
+    )
+    .addOption(
+      new Option(
+        '--rate-limit-burst <calls>',
+        'tool calls a session may make at once (env UNIFIED_BRIDGE_RATE_LIMIT_BURST; default: the rate, rounded up)',
+      ).argParser(PARSERS.burst),
+    )
+    .addOption(
+      new Option(
+        '--tool-timeout-ms <ms>',
+        'deadline of tool calls that come without one (env UNIFIED_BRIDGE_TOOL_TIMEOUT_MS; default 30000)',
+      ).argParser(PARSERS.toolTimeoutMs),
+    )
+    .addOption(
+      new Option(
+        '--worker-heartbeat-ms <ms>',
+        'heartbeat interval of tool workers; 3 missed = dead (env UNIFIED_BRIDGE_WORKER_HEARTBEAT_MS; default 5000)',
+      ).argParser(PARSERS.heartbeatMs),
+    )
+    .addOption(
+      new Option(
+        '--tools-module <path>',
+        'ESM or CommonJS module whose `tools` (or default) export is an array of host tool definitions (env UNIFIED_BRIDGE_TOOLS_MODULE)',
+      ),
+    )
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
       let resolved: ServeCommand;
       try {
@@ -98,6 +139,9 @@ const PARSERS = {
   sessionTtl: intArg('session TTL (seconds)', 1, 365 * 24 * 3600),
   maxMessageBytes: intArg('max message bytes', 1, 0xffffffff),
   graceMs: intArg('grace period (ms)', 0, 3_600_000),
+  burst: intArg('rate limit burst', 1, 1_000_000),
+  toolTimeoutMs: intArg('tool timeout (ms)', 1, 86_400_000),
+  heartbeatMs: intArg('worker heartbeat (ms)', 1, 3_600_000),
 };
 
 /** A flag's value, else the first set env variable (parsed), else undefined. */
@@ -159,8 +203,32 @@ export function resolveServe(
   if ((certFile === undefined) !== (keyFile === undefined)) {
     throw new InvalidArgumentError('--tls-cert and --tls-key go together');
   }
+  const rate = pick(opts['rateLimit'] as number | undefined, env, ['UNIFIED_BRIDGE_RATE_LIMIT'], rateArg);
+  const burst = pick(
+    opts['rateLimitBurst'] as number | undefined,
+    env,
+    ['UNIFIED_BRIDGE_RATE_LIMIT_BURST'],
+    PARSERS.burst,
+  );
+  if (burst !== undefined && rate === undefined) {
+    throw new InvalidArgumentError('--rate-limit-burst needs --rate-limit');
+  }
+  const defaultToolTimeoutMs = pick(
+    opts['toolTimeoutMs'] as number | undefined,
+    env,
+    ['UNIFIED_BRIDGE_TOOL_TIMEOUT_MS'],
+    PARSERS.toolTimeoutMs,
+  );
+  const workerHeartbeatIntervalMs = pick(
+    opts['workerHeartbeatMs'] as number | undefined,
+    env,
+    ['UNIFIED_BRIDGE_WORKER_HEARTBEAT_MS'],
+    PARSERS.heartbeatMs,
+  );
+  const toolsModule = pick(opts['toolsModule'] as string | undefined, env, ['UNIFIED_BRIDGE_TOOLS_MODULE'], asString);
   return {
     logLevel: logLevel ?? 'info',
+    ...(toolsModule !== undefined ? { toolsModule } : {}),
     options: {
       host,
       port: port ?? DEFAULT_CLI_PORT,
@@ -168,6 +236,9 @@ export function resolveServe(
       ...(maxMessageBytes !== undefined ? { maxMessageBytes } : {}),
       ...(graceMs !== undefined ? { graceMs } : {}),
       ...(tokens.length > 0 ? { auth: { tokens } } : {}),
+      ...(rate !== undefined ? { rateLimit: { callsPerSecond: rate, ...(burst !== undefined ? { burst } : {}) } } : {}),
+      ...(defaultToolTimeoutMs !== undefined ? { defaultToolTimeoutMs } : {}),
+      ...(workerHeartbeatIntervalMs !== undefined ? { workerHeartbeatIntervalMs } : {}),
       ...(certFile !== undefined && keyFile !== undefined
         ? { tls: { cert: readFileSync(certFile), key: readFileSync(keyFile) } }
         : {}),

@@ -5,12 +5,14 @@
 import { createCliProgram } from './cli-options.js';
 import { createBridgeLogger } from './logger.js';
 import { startBridgeServer } from './server.js';
+import { loadToolsModule } from './tools-module.js';
 
-const program = createCliProgram(process.env, async ({ options, logLevel }) => {
+const program = createCliProgram(process.env, async ({ options, logLevel, toolsModule }) => {
   const logger = createBridgeLogger(logLevel);
   let server;
   try {
-    server = await startBridgeServer({ ...options, logger });
+    const tools = toolsModule === undefined ? [] : await loadToolsModule(toolsModule);
+    server = await startBridgeServer({ ...options, tools, logger });
   } catch (err) {
     logger.error({ err }, 'failed to start');
     process.exitCode = 1;

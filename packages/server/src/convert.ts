@@ -6,13 +6,21 @@ import type { JsonObject, MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import {
   SessionSchema,
+  ToolSpecSchema,
   VariableEventKind,
   VariableHistoryEntrySchema,
   VariableSchema,
   WatchVariablesResponseSchema,
 } from '@unified-bridge/proto';
-import type { Session, Value, Variable, VariableHistoryEntry } from '@unified-bridge/proto';
-import type { HistoryEntry, SessionRecord, VariableRecord, WatchEvent, WatchEventKind } from '@unified-bridge/store';
+import type { Session, ToolSpec, Value, Variable, VariableHistoryEntry } from '@unified-bridge/proto';
+import type {
+  HistoryEntry,
+  SessionRecord,
+  ToolRecord,
+  VariableRecord,
+  WatchEvent,
+  WatchEventKind,
+} from '@unified-bridge/store';
 import { compileType, fromWire, toWire } from '@unified-bridge/types';
 import { Code } from '@connectrpc/connect';
 import { ErrorType } from '@unified-bridge/proto';
@@ -137,4 +145,17 @@ export function int64ToNumber(field: string, v: bigint): number {
 export function nonNegative(field: string, v: number): number {
   if (v < 0) throw invalidArgument(field, `${field} must be >= 0, got ${v}`);
   return v;
+}
+
+/** A tool record as the wire ToolSpec (owner and global set by the server). */
+export function toolToProto(t: ToolRecord): ToolSpec {
+  return create(ToolSpecSchema, {
+    name: t.name,
+    description: t.description,
+    ...(t.parameters !== undefined ? { parameters: toJsonObject(t.parameters) } : {}),
+    streaming: t.streaming,
+    metadata: { ...t.metadata },
+    owner: t.owner,
+    global: t.global,
+  });
 }

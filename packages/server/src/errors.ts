@@ -10,7 +10,9 @@ import { isStoreError } from '@unified-bridge/store';
 import type { StoreError, StoreErrorType, StoreViolation } from '@unified-bridge/store';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { Interceptor, StreamResponse, UnaryResponse } from '@connectrpc/connect';
+import type { Violation } from '@unified-bridge/types';
 import type { BridgeLogger } from './logger.js';
+import { isToolFailure } from './tool-failure.js';
 
 /** Init shape of the ErrorDetail message, minus the type and message given separately. */
 type DetailExtras = Omit<MessageInitShape<typeof ErrorDetailSchema>, 'type' | 'message' | '$typeName'>;
@@ -72,6 +74,7 @@ export function toFieldViolation(v: StoreViolation): FieldViolation {
 export function storeErrorDetail(err: StoreError): ErrorDetail {
   const [, type] = STORE_ERROR_MAP[err.type];
   const details: Record<string, string> = { ...err.details };
+  delete details['owner']; // the owner of a session (a principal) is never sent
   if (err.limit !== undefined) details['limit'] = err.limit;
   if (err.lastRevision !== undefined) details['last_revision'] = String(err.lastRevision);
   return create(ErrorDetailSchema, {
@@ -199,4 +202,187 @@ export function createErrorInterceptor(logger: BridgeLogger): Interceptor {
     }
     return { ...res, message: mapped() };
   };
+}
+
+// ------------------------------------------------------------------- tools
+
+/** RESOURCE_EXHAUSTED RateLimited with the time until a call is allowed again. */
+export function rateLimited(sessionId: string, retryDelayMs: number): ConnectError {
+  const ms = Math.max(1, Math.ceil(retryDelayMs));
+  return bridgeError(
+    Code.ResourceExhausted,
+    ErrorType.RATE_LIMITED,
+    `too many tool calls in session ${sessionId}: retry in ${ms} ms`,
+    {
+      details: { session: sessionId, limit: 'rateLimit' },
+      retryDelay: { seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 },
+    },
+  );
+}
+
+/** DEADLINE_EXCEEDED for a tool call whose deadline passed. */
+export function toolDeadlineExceeded(toolName: string, timeoutMs: number): ConnectError {
+  return bridgeError(
+    Code.DeadlineExceeded,
+    ErrorType.DEADLINE_EXCEEDED,
+    `tool ${toolName} did not finish within its deadline of ${Math.round(timeoutMs)} ms`,
+    { details: { tool: toolName } },
+  );
+}
+
+/** CANCELLED for a tool call whose caller cancelled or went away. */
+export function toolCancelled(toolName: string): ConnectError {
+  return bridgeError(Code.Canceled, ErrorType.CANCELLED, `the call of tool ${toolName} was cancelled`, {
+    details: { tool: toolName },
+  });
+}
+
+/** UNAVAILABLE naming a worker (disconnected, missed heartbeats, replaced, gone). */
+export function workerUnavailable(workerId: string, message: string): ConnectError {
+  return bridgeError(Code.Unavailable, ErrorType.UNAVAILABLE, message, { details: { worker: workerId } });
+}
+
+/** INVALID_ARGUMENT ValidationError for tool arguments that fail the tool's schema (fields are JSON pointers). */
+export function invalidToolArguments(toolName: string, violations: readonly Violation[]): ConnectError {
+  const fieldViolations = violations.map((v) => ({
+    field: `arguments${v.path !== undefined && v.path !== '' ? (v.path.startsWith('/') ? v.path : `/${v.path}`) : ''}`,
+    constraint: v.constraint,
+    description: v.message,
+    expected: v.expected === undefined ? '' : renderText(v.expected),
+    actual: v.actual === undefined ? '' : renderText(v.actual),
+  }));
+  const first = fieldViolations[0];
+  const message =
+    first === undefined
+      ? `invalid arguments for tool ${toolName}`
+      : `invalid arguments for tool ${toolName}: ${first.field} ${first.description}` +
+        (fieldViolations.length > 1 ? ` (and ${fieldViolations.length - 1} more)` : '');
+  return bridgeError(Code.InvalidArgument, ErrorType.VALIDATION_ERROR, message, {
+    details: { tool: toolName },
+    fieldViolations,
+  });
+}
+
+/** INVALID_ARGUMENT ValidationError for a bad tool spec (announced by a worker). */
+export function invalidToolSpec(
+  problems: readonly { field: string; constraint: string; message: string }[],
+): ConnectError {
+  return bridgeError(
+    Code.InvalidArgument,
+    ErrorType.VALIDATION_ERROR,
+    problems.length === 1
+      ? problems[0]!.message
+      : `${problems.length} problems in the tool specs: ${problems[0]?.message ?? ''}`,
+    { fieldViolations: problems.map((p) => ({ field: p.field, constraint: p.constraint, description: p.message })) },
+  );
+}
+
+/** The status code each wire error type stands for (ToolError: UNKNOWN unless the tool chose one). */
+const TYPE_TO_CODE: Partial<Record<ErrorType, Code>> = {
+  [ErrorType.VALIDATION_ERROR]: Code.InvalidArgument,
+  [ErrorType.VARIABLE_NOT_FOUND]: Code.NotFound,
+  [ErrorType.VERSION_CONFLICT]: Code.Aborted,
+  [ErrorType.SESSION_NOT_FOUND]: Code.NotFound,
+  [ErrorType.SESSION_EXPIRED]: Code.NotFound,
+  [ErrorType.TOOL_NOT_FOUND]: Code.NotFound,
+  [ErrorType.TOOL_ERROR]: Code.Unknown,
+  [ErrorType.RATE_LIMITED]: Code.ResourceExhausted,
+  [ErrorType.PAYLOAD_TOO_LARGE]: Code.ResourceExhausted,
+  [ErrorType.ALREADY_EXISTS]: Code.AlreadyExists,
+  [ErrorType.COMPACTED]: Code.OutOfRange,
+  [ErrorType.WATCHER_OVERFLOW]: Code.ResourceExhausted,
+  [ErrorType.RESOURCE_EXHAUSTED]: Code.ResourceExhausted,
+  [ErrorType.UNAUTHENTICATED]: Code.Unauthenticated,
+  [ErrorType.INVALID_ARGUMENT]: Code.InvalidArgument,
+  [ErrorType.DEADLINE_EXCEEDED]: Code.DeadlineExceeded,
+  [ErrorType.CANCELLED]: Code.Canceled,
+  [ErrorType.UNAVAILABLE]: Code.Unavailable,
+  [ErrorType.INTERNAL]: Code.Internal,
+};
+
+/**
+ * The failure a worker reported for a call, as the caller's ConnectError:
+ * the worker's ErrorDetail passes through (a missing type becomes ToolError),
+ * with the code its type stands for.
+ */
+export function workerReportedError(workerId: string, toolName: string, detail: ErrorDetail): ConnectError {
+  const type = detail.type === ErrorType.UNSPECIFIED ? ErrorType.TOOL_ERROR : detail.type;
+  const code = TYPE_TO_CODE[type] ?? Code.Unknown;
+  const message = detail.message !== '' ? detail.message : `tool ${toolName} failed`;
+  return bridgeError(
+    code,
+    type,
+    message,
+    {
+      details: { ...detail.details },
+      fieldViolations: detail.fieldViolations,
+      toolErrorType: detail.toolErrorType !== '' ? detail.toolErrorType : type === ErrorType.TOOL_ERROR ? 'Error' : '',
+      ...(detail.retryDelay !== undefined ? { retryDelay: detail.retryDelay } : {}),
+    },
+    new Error(`reported by worker ${workerId}`),
+  );
+}
+
+/**
+ * Turns whatever a host tool's handler threw into the caller's error: a
+ * ToolFailure keeps its type, message, details and code; a StoreError (from
+ * `ctx.session`) becomes a ToolError of its store type and message; anything
+ * else is logged (with a request id) and reported as "tool <name> failed",
+ * never with its own message.
+ */
+export function hostToolError(toolName: string, err: unknown, logger: BridgeLogger): ConnectError {
+  if (isToolFailure(err)) {
+    return bridgeError(
+      err.code,
+      ErrorType.TOOL_ERROR,
+      err.message,
+      { toolErrorType: err.toolErrorType, details: { ...err.details } },
+      err,
+    );
+  }
+  if (isStoreError(err)) {
+    const detail = storeErrorDetail(err);
+    return bridgeError(
+      Code.Unknown,
+      ErrorType.TOOL_ERROR,
+      err.message,
+      { toolErrorType: err.type, details: detail.details, fieldViolations: detail.fieldViolations },
+      err,
+    );
+  }
+  const requestId = randomUUID();
+  logger.warn({ err, requestId, tool: toolName }, 'host tool failed');
+  return bridgeError(
+    Code.Unknown,
+    ErrorType.TOOL_ERROR,
+    `tool ${toolName} failed`,
+    { toolErrorType: 'Error', requestId, details: { tool: toolName } },
+    err,
+  );
+}
+
+/** The code and ErrorDetail of a failure, for one item of a batch. */
+export function errorOutcome(
+  err: unknown,
+  logger: BridgeLogger,
+  context: ErrorContext = {},
+): {
+  code: Code;
+  detail: ErrorDetail;
+} {
+  const ce = toConnectError(err, logger, context);
+  const detail =
+    ce.findDetails(ErrorDetailSchema)[0] ??
+    create(ErrorDetailSchema, { type: ErrorType.INTERNAL, message: ce.rawMessage });
+  return { code: ce.code, detail };
+}
+
+function renderText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'bigint') return v.toString();
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
 }

@@ -8,6 +8,13 @@ export type { Http2Options, TlsOptions } from './listener.js';
 export { DEFAULT_MAX_MESSAGE_BYTES } from './limits.js';
 export { createBridgeLogger } from './logger.js';
 export type { BridgeLogger, BridgeLogLevel } from './logger.js';
+// Host tools: definitions, the registry on `routes.tools`, failures a handler chooses.
+export type { HostToolContext, HostToolDefinition, HostToolHandler, ToolSession } from './tool-definition.js';
+export type { HostToolRegistry, HostToolScope } from './host-tools.js';
+export { ToolFailure, toolError } from './tool-failure.js';
+export type { ToolFailureOptions } from './tool-failure.js';
+export type { RateLimitOptions } from './rate-limit.js';
+export { DEFAULT_TOOL_TIMEOUT_MS } from './tool-executor.js';
 
 // What embedders and other libraries may need: the health registry type
 // carried by the routes.

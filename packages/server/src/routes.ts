@@ -2,7 +2,7 @@
 // grpc.health.v1.Health, usable with any Connect server adapter.
 import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
 import { compressionGzip } from '@connectrpc/connect-node';
-import { Health, SessionService, VariableService } from '@unified-bridge/proto';
+import { Health, SessionService, ToolService, ToolWorkerService, VariableService } from '@unified-bridge/proto';
 import { MemoryStore } from '@unified-bridge/store';
 import type { SessionStore, StoreLimits } from '@unified-bridge/store';
 import { createAuthInterceptor, validateAuthOptions } from './auth.js';
@@ -13,8 +13,19 @@ import { CallTracker } from './lifecycle.js';
 import { createMessageLimit, DEFAULT_MAX_MESSAGE_BYTES } from './limits.js';
 import { createBridgeLogger } from './logger.js';
 import type { BridgeLogger } from './logger.js';
+import { HostTools } from './host-tools.js';
+import type { HostToolRegistry } from './host-tools.js';
+import { RateLimiter, validateRateLimit } from './rate-limit.js';
+import type { RateLimitOptions } from './rate-limit.js';
 import { createSessionServiceImpl } from './session-service.js';
+import { SessionEndWatch } from './session-watch.js';
+import { validateHostTool } from './tool-definition.js';
+import type { HostToolDefinition } from './tool-definition.js';
+import { DEFAULT_TOOL_TIMEOUT_MS } from './tool-executor.js';
+import { createToolServiceImpl } from './tool-service.js';
+import { createToolWorkerServiceImpl } from './tool-worker-service.js';
 import { createVariableServiceImpl } from './variable-service.js';
+import { DEFAULT_WORKER_HEARTBEAT_MS, DEFAULT_WORKER_MISSED_HEARTBEATS, WorkerBroker } from './worker-broker.js';
 
 /**
  * Options of {@link createBridgeRoutes}. Every option has a safe default.
@@ -62,6 +73,29 @@ export interface BridgeRoutesOptions {
    * services, because Connect's per-service options replace them. Default `[]`.
    */
   readonly interceptors?: readonly Interceptor[];
+  /**
+   * Host tools every session can call (registered globally, owner `"host"`).
+   * More can be added later, globally or per session, with `routes.tools`.
+   * A bad definition throws a TypeError naming the tool. Default `[]`.
+   */
+  readonly tools?: readonly HostToolDefinition[];
+  /**
+   * Per-session rate limit of tool calls (token bucket); calls over it fail
+   * with RESOURCE_EXHAUSTED RateLimited and a retry delay. Default: off.
+   */
+  readonly rateLimit?: RateLimitOptions;
+  /** Deadline of tool calls whose caller sent none, in ms. Default 30,000. */
+  readonly defaultToolTimeoutMs?: number;
+  /**
+   * How often tool workers must send a heartbeat (and are pinged), in ms.
+   * Default 5,000.
+   */
+  readonly workerHeartbeatIntervalMs?: number;
+  /**
+   * Heartbeat intervals a worker may miss before it counts as dead: its tools
+   * go and its calls fail with UNAVAILABLE. Default 3.
+   */
+  readonly workerMissedHeartbeats?: number;
 }
 
 /**
@@ -70,7 +104,7 @@ export interface BridgeRoutesOptions {
  * carries the health registry, the store, and `shutdown()`.
  */
 export interface BridgeRoutes {
-  /** Registers SessionService, VariableService and grpc.health.v1.Health on a Connect router. */
+  /** Registers SessionService, VariableService, ToolService, ToolWorkerService and grpc.health.v1.Health on a Connect router. */
   (router: ConnectRouter): void;
   /** The grpc.health.v1 serving status (SERVING until shutdown). */
   readonly health: BridgeHealth;
@@ -78,6 +112,8 @@ export interface BridgeRoutes {
   readonly store: SessionStore;
   /** The logger the services use. */
   readonly logger: BridgeLogger;
+  /** The host tools: register TypeScript tools globally or per session at any time. */
+  readonly tools: HostToolRegistry;
   /** Whether `shutdown()` has begun. */
   readonly draining: boolean;
   /**
@@ -120,6 +156,30 @@ export function createBridgeRoutes(options: BridgeRoutesOptions = {}): BridgeRou
     throw new TypeError(`compression must be "gzip" or "none", got ${JSON.stringify(compression)}`);
   }
   if (options.auth !== undefined) validateAuthOptions(options.auth);
+  const rateLimit = options.rateLimit === undefined ? undefined : validateRateLimit(options.rateLimit);
+  const defaultToolTimeoutMs = positiveInt(
+    'defaultToolTimeoutMs',
+    options.defaultToolTimeoutMs,
+    DEFAULT_TOOL_TIMEOUT_MS,
+  );
+  const heartbeatIntervalMs = positiveInt(
+    'workerHeartbeatIntervalMs',
+    options.workerHeartbeatIntervalMs,
+    DEFAULT_WORKER_HEARTBEAT_MS,
+  );
+  const missedHeartbeats = positiveInt(
+    'workerMissedHeartbeats',
+    options.workerMissedHeartbeats,
+    DEFAULT_WORKER_MISSED_HEARTBEATS,
+  );
+  const hostTools = options.tools ?? [];
+  if (!Array.isArray(hostTools)) throw new TypeError('tools must be an array of host tool definitions');
+  const toolNames = new Set<string>();
+  for (const t of hostTools) {
+    validateHostTool(t);
+    if (toolNames.has(t.name)) throw new TypeError(`tools: tool ${JSON.stringify(t.name)} is defined twice`);
+    toolNames.add(t.name);
+  }
 
   const logger = options.logger ?? createBridgeLogger('info');
   const ownStore = options.store === undefined;
@@ -131,13 +191,31 @@ export function createBridgeRoutes(options: BridgeRoutesOptions = {}): BridgeRou
         ...(options.sessionTtlMs !== undefined ? { sessionTtlMs: options.sessionTtlMs } : {}),
       },
     });
-  const health = new BridgeHealth([SessionService.typeName, VariableService.typeName, Health.typeName]);
+  const health = new BridgeHealth([
+    SessionService.typeName,
+    VariableService.typeName,
+    ToolService.typeName,
+    ToolWorkerService.typeName,
+    Health.typeName,
+  ]);
   const calls = new CallTracker();
   const streams = new AbortController(); // ends streams at shutdown
   const force = new AbortController(); // aborts whatever is left after the grace period
   const limit = createMessageLimit(maxMessageBytes);
 
   const deps = { store, sessionTtlMs: options.sessionTtlMs, streamsSignal: streams.signal };
+  const sessionEnds = new SessionEndWatch(store);
+  const host = new HostTools(store, logger, sessionEnds);
+  host.ready = Promise.all(hostTools.map((t) => host.register(t))).then(() => undefined);
+  host.ready.catch((err: unknown) => logger.error({ err }, 'could not register the host tools of the tools option'));
+  const broker = new WorkerBroker({ store, logger, heartbeatIntervalMs, missedHeartbeats });
+  const runtime = {
+    store,
+    host,
+    broker,
+    limiter: rateLimit === undefined ? undefined : new RateLimiter(rateLimit),
+    defaultTimeoutMs: defaultToolTimeoutMs,
+  };
   const baseOptions = {
     readMaxBytes: maxMessageBytes,
     writeMaxBytes: maxMessageBytes,
@@ -174,7 +252,14 @@ export function createBridgeRoutes(options: BridgeRoutesOptions = {}): BridgeRou
       ...baseOptions,
       interceptors: healthInterceptors,
     });
-    // Later: a `tools` option registers ToolService / ToolWorkerService here.
+    router.service(ToolService, createToolServiceImpl(deps, runtime, logger), {
+      ...baseOptions,
+      interceptors: bridgeInterceptors,
+    });
+    router.service(ToolWorkerService, createToolWorkerServiceImpl(deps, broker, sessionEnds, logger), {
+      ...baseOptions,
+      interceptors: bridgeInterceptors,
+    });
     limit.wrapHandlers(router.handlers, first);
   };
 
@@ -186,6 +271,7 @@ export function createBridgeRoutes(options: BridgeRoutesOptions = {}): BridgeRou
       // Let health watchers send NOT_SERVING before their streams end.
       await new Promise<void>((resolve) => setImmediate(resolve));
       streams.abort(shuttingDown());
+      await broker.close(shuttingDown());
       let timer: NodeJS.Timeout | undefined;
       const graceOver = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, graceMs);
@@ -207,6 +293,8 @@ export function createBridgeRoutes(options: BridgeRoutesOptions = {}): BridgeRou
         ]);
         clearTimeout(capTimer);
       }
+      host.close();
+      sessionEnds.close();
       if (ownStore) await store.close();
     })();
     return shutdownPromise;
@@ -216,7 +304,15 @@ export function createBridgeRoutes(options: BridgeRoutesOptions = {}): BridgeRou
     health: { value: health, enumerable: true },
     store: { value: store, enumerable: true },
     logger: { value: logger, enumerable: true },
+    tools: { value: host, enumerable: true },
     draining: { get: () => calls.draining, enumerable: true },
     shutdown: { value: shutdown, enumerable: true },
   }) as BridgeRoutes;
+}
+
+function positiveInt(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1)
+    throw new RangeError(`${name} must be a positive integer, got ${String(value)}`);
+  return value;
 }

@@ -9,7 +9,8 @@ import { createNodeHandler } from './node-handler.js';
 /**
  * Options of {@link startBridgeServer}: everything {@link BridgeRoutesOptions}
  * takes (store, limits, session TTL, auth, logger, compression, message size,
- * maxTimeoutMs) plus where and how to listen.
+ * maxTimeoutMs, host tools, rate limit, tool deadlines, worker heartbeats)
+ * plus where and how to listen.
  *
  * @example
  * await using server = await startBridgeServer({ port: 50051, auth: { tokens: ['s3cret'] } });
@@ -92,6 +93,7 @@ export async function startBridgeServer(options: BridgeServerOptions = {}): Prom
   const handler = createNodeHandler(routes, routes.logger);
   let listener;
   try {
+    await routes.tools.ready; // a host tool that cannot be registered fails the start
     listener = await listen(handler, { host, port, tls: options.tls, http2, logger: routes.logger });
   } catch (err) {
     await routes.shutdown({ graceMs: 0 });

@@ -8,12 +8,16 @@ import {
   Health,
   HealthCheckResponse_ServingStatus,
   SessionService,
+  ToolService,
+  ToolWorkerService,
   VariableService,
 } from '@unified-bridge/proto';
+import { MemoryStore } from '@unified-bridge/store';
 import { startBridgeServer } from '../src/index.js';
 import type { StartedBridgeServer } from '../src/index.js';
 import { silentLogger } from '../src/logger.js';
-import { expectFailure, failure } from './helpers.js';
+import { expectFailure, failure, FakeClock } from './helpers.js';
+import { RawWorker } from './tool-helpers.js';
 
 const bearer =
   (token: string): Interceptor =>
@@ -159,5 +163,72 @@ describe('auth with a verify function', () => {
       Code.Unauthenticated,
       ErrorType.UNAUTHENTICATED,
     );
+  });
+});
+
+describe('auth with expired sessions and tools', () => {
+  it('should tell the owner SessionExpired and others SessionNotFound, without revealing the owner', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryStore({ clock, sweepIntervalMs: 0 });
+    await using server = await startBridgeServer({ store, logger: silentLogger, auth: { tokens: ['a', 'b'] } });
+    const as = (t: string) =>
+      createClient(
+        SessionService,
+        createConnectTransport({ baseUrl: server.url, httpVersion: '1.1', interceptors: [bearer(t)] }),
+      );
+    await as('a').createSession({ sessionId: 'old', ttlSeconds: 1 });
+    clock.advance(1000);
+    const owner = await expectFailure(
+      as('a').getSession({ sessionId: 'old' }),
+      Code.NotFound,
+      ErrorType.SESSION_EXPIRED,
+    );
+    expect(owner.details['owner']).toBeUndefined();
+    // Later reads (tombstone) say the same to the owner, and "not found" to anyone else.
+    await expectFailure(as('a').heartbeat({ sessionId: 'old' }), Code.NotFound, ErrorType.SESSION_EXPIRED);
+    await expectFailure(as('b').getSession({ sessionId: 'old' }), Code.NotFound, ErrorType.SESSION_NOT_FOUND);
+    await store.close();
+  });
+
+  it("should keep a principal away from another principal's session tools and workers", async () => {
+    await using server = await startBridgeServer({
+      logger: silentLogger,
+      auth: { tokens: ['alice', 'bob'] },
+      tools: [{ name: 'hello', handler: () => 'hi' }],
+    });
+    const transport = (t: string) =>
+      createConnectTransport({ baseUrl: server.url, httpVersion: '1.1', interceptors: [bearer(t)] });
+    await createClient(SessionService, transport('alice')).createSession({ sessionId: 'alice-tools' });
+    const worker = new RawWorker(transport('alice'), {
+      sessionId: 'alice-tools',
+      workerId: 'alice-w',
+      tools: [{ name: 'private' }],
+    });
+    await worker.registered;
+    const bobTools = createClient(ToolService, transport('bob'));
+    await expectFailure(bobTools.listTools({ sessionId: 'alice-tools' }), Code.NotFound, ErrorType.SESSION_NOT_FOUND);
+    await expectFailure(
+      bobTools.executeTool({ sessionId: 'alice-tools', toolName: 'hello' }),
+      Code.NotFound,
+      ErrorType.SESSION_NOT_FOUND,
+    );
+    const intruder = new RawWorker(transport('bob'), { sessionId: 'alice-tools', tools: [{ name: 'evil' }] });
+    expect((await intruder.ended)?.code).toBe(Code.NotFound);
+    // Bob cannot take over alice's worker id, nor answer its calls.
+    const hijack = new RawWorker(transport('bob'), { workerId: 'alice-w', tools: [{ name: 'global_evil' }] });
+    expect((await hijack.ended)?.code).toBe(Code.AlreadyExists);
+    const aliceTools = createClient(ToolService, transport('alice'));
+    const pending = aliceTools.executeTool({ sessionId: 'alice-tools', toolName: 'private' });
+    const call = await worker.call();
+    const bobWorker = createClient(ToolWorkerService, transport('bob'));
+    const forged = await bobWorker.reportToolResult({
+      workerId: 'alice-w',
+      callId: call.callId,
+      outcome: { case: 'result', value: { kind: { case: 'stringValue', value: 'forged' } } },
+    });
+    expect(forged.accepted).toBe(false);
+    expect(await worker.result(call.callId, 'genuine')).toBe(true);
+    expect((await pending).result?.kind).toEqual({ case: 'stringValue', value: 'genuine' });
+    await worker.stop();
   });
 });

@@ -135,4 +135,69 @@ describe('unified-bridge serve (CLI)', () => {
       expect(err).toMatch(/error/i);
     }
   });
+
+  it.each([
+    ['ESM', 'tools.mjs', 'greet'],
+    ['CommonJS', 'tools.cjs', 'cjs_tool'],
+  ])('should serve host tools from --tools-module (%s) and rate-limit with --rate-limit', async (_kind, file, tool) => {
+    const cli = await spawnCli([
+      'serve',
+      '--port',
+      '0',
+      '--log-level',
+      'silent',
+      '--tools-module',
+      join(__dirname, 'fixtures', file),
+      '--rate-limit',
+      '0.1',
+      '--rate-limit-burst',
+      '2',
+    ]);
+    try {
+      const post = async (path: string, body: unknown) => {
+        const res = await fetch(`${cli.ready.url}/unified_bridge.v1.${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        return (await res.json()) as Record<string, unknown>;
+      };
+      const { session } = (await post('SessionService/CreateSession', {})) as { session: { id: string } };
+      const listed = (await post('ToolService/ListTools', { sessionId: session.id })) as { tools: { name: string }[] };
+      expect(listed.tools.map((t) => t.name)).toContain(tool);
+      const first = await post('ToolService/ExecuteTool', {
+        sessionId: session.id,
+        toolName: tool,
+        arguments: { name: 'cli' },
+      });
+      expect(first['result']).toEqual({ stringValue: tool === 'greet' ? 'hello cli' : 'from commonjs' });
+      if (tool === 'greet') {
+        const refused = await post('ToolService/ExecuteTool', { sessionId: session.id, toolName: 'refuse' });
+        expect(refused).toMatchObject({ code: 'unknown', message: 'not today' });
+      } else {
+        await post('ToolService/ExecuteTool', { sessionId: session.id, toolName: tool });
+      }
+      // The burst of 2 is used up: the third call is rate-limited.
+      const limited = await post('ToolService/ExecuteTool', { sessionId: session.id, toolName: tool });
+      expect(limited).toMatchObject({ code: 'resource_exhausted' });
+    } finally {
+      cli.child.kill('SIGKILL');
+    }
+  });
+
+  it('should fail to start with a clear message when the tools module exports no tools', async () => {
+    const child = spawn(
+      process.execPath,
+      [CLI, 'serve', '--port', '0', '--tools-module', join(__dirname, 'fixtures', 'no-tools.mjs')],
+      {
+        env: { PATH: process.env['PATH'] ?? '' },
+      },
+    );
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(err).toContain('failed to start');
+    expect(err).toContain('export an array of host tool definitions');
+  });
 });

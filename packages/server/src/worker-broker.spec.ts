@@ -1,0 +1,315 @@
+// Worker tools through createRouterTransport (no socket): a raw
+// ToolWorkerService client on the same router plays the worker.
+import { Code, createClient, createRouterTransport } from '@connectrpc/connect';
+import type { Client, Transport } from '@connectrpc/connect';
+import { ErrorDetailSchema, ErrorType, SessionService, ToolService } from '@unified-bridge/proto';
+import type { Value } from '@unified-bridge/proto';
+import { fromWire } from '@unified-bridge/types';
+import { expectFailure } from '../test/helpers.js';
+import { RawWorker, rejection } from '../test/tool-helpers.js';
+import { silentLogger } from './logger.js';
+import { createBridgeRoutes } from './routes.js';
+import type { BridgeRoutes, BridgeRoutesOptions } from './routes.js';
+
+const value = (v: Value | undefined): unknown => {
+  const r = fromWire(v!);
+  if (!r.ok) throw new Error('bad value');
+  return r.value;
+};
+
+const echo = {
+  name: 'echo',
+  parameters: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] },
+};
+
+interface Setup {
+  routes: BridgeRoutes;
+  transport: Transport;
+  tools: Client<typeof ToolService>;
+  sessions: Client<typeof SessionService>;
+  sid: string;
+  workers: RawWorker[];
+  worker(options: ConstructorParameters<typeof RawWorker>[1]): RawWorker;
+  close(): Promise<void>;
+}
+
+async function setup(options: BridgeRoutesOptions = {}): Promise<Setup> {
+  const routes = createBridgeRoutes({ logger: silentLogger, ...options });
+  const transport = createRouterTransport(routes);
+  const sessions = createClient(SessionService, transport);
+  const { session } = await sessions.createSession({});
+  const workers: RawWorker[] = [];
+  return {
+    routes,
+    transport,
+    tools: createClient(ToolService, transport),
+    sessions,
+    sid: session!.id,
+    workers,
+    worker(o) {
+      const w = new RawWorker(transport, o);
+      workers.push(w);
+      return w;
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.stop()));
+      await routes.shutdown({ graceMs: 0 });
+    },
+  };
+}
+
+describe('ToolWorkerService and the worker broker (router transport)', () => {
+  let s: Setup;
+  afterEach(async () => {
+    await s?.close();
+  });
+
+  it('should register a worker, list its tools and route calls to it with the deadline', async () => {
+    s = await setup();
+    const w = s.worker({
+      sessionId: s.sid,
+      tools: [echo],
+      handler: (call) => ({ echoed: call.arguments?.['text'] }),
+    });
+    const reg = await w.registered;
+    expect(reg.workerId).toMatch(/^worker_/);
+    expect(reg.heartbeatIntervalMs).toBe(5000);
+    const listed = await s.tools.listTools({ sessionId: s.sid });
+    expect(listed.tools.map((t) => [t.name, t.owner, t.global])).toEqual([['echo', reg.workerId, false]]);
+    const res = await s.tools.executeTool(
+      { sessionId: s.sid, toolName: 'echo', arguments: { text: 'hi' } },
+      { timeoutMs: 5000 },
+    );
+    expect(value(res.result)).toEqual({ echoed: 'hi' });
+    expect(res.metrics?.executedBy).toBe(reg.workerId);
+    const call = w.calls[0]!;
+    expect([call.toolName, call.sessionId, call.streaming]).toEqual(['echo', s.sid, false]);
+    expect(call.timeoutMs).toBeGreaterThan(0);
+    expect(call.timeoutMs).toBeLessThanOrEqual(5000);
+    // Arguments are validated before the worker sees them.
+    await expectFailure(
+      s.tools.executeTool({ sessionId: s.sid, toolName: 'echo', arguments: {} }),
+      Code.InvalidArgument,
+      ErrorType.VALIDATION_ERROR,
+    );
+    expect(w.calls).toHaveLength(1);
+  });
+
+  it('should pass a worker-reported ToolError through and ignore late or duplicate results', async () => {
+    s = await setup();
+    const w = s.worker({ tools: [{ name: 'boom' }] }); // global
+    await w.registered;
+    const pending = s.tools.executeTool({ sessionId: s.sid, toolName: 'boom' });
+    const call = await w.call();
+    expect(await w.fail(call.callId, 'Overheated', 'too hot', { celsius: '90' })).toBe(true);
+    const d = await expectFailure(pending, Code.Unknown, ErrorType.TOOL_ERROR);
+    expect([d.toolErrorType, d.message, d.details]).toEqual(['Overheated', 'too hot', { celsius: '90' }]);
+    expect(await w.result(call.callId, 1)).toBe(false); // duplicate
+    expect(await w.result('call_unknown', 1)).toBe(false);
+    const listed = await s.tools.listTools({ sessionId: s.sid });
+    expect(listed.tools[0]?.global).toBe(true);
+  });
+
+  it('should stream worker chunks in order and end with totals', async () => {
+    s = await setup();
+    const w = s.worker({ sessionId: s.sid, tools: [{ name: 'count', streaming: true }] });
+    await w.registered;
+    const got: unknown[] = [];
+    const done = (async () => {
+      for await (const m of s.tools.executeToolStream({ sessionId: s.sid, toolName: 'count' })) {
+        got.push(
+          m.payload.case === 'chunk'
+            ? [m.sequence, value(m.payload.value)]
+            : [m.sequence, m.payload.value?.totalChunks],
+        );
+      }
+    })();
+    const call = await w.call();
+    expect(call.streaming).toBe(true);
+    expect(await w.chunk(call.callId, 0, 'a')).toBe(true);
+    expect(await w.chunk(call.callId, 1, 'b')).toBe(true);
+    expect(await w.chunk(call.callId, 1, 'b')).toBe(true); // a repeated report is ignored
+    await expect(w.chunk(call.callId, 5, 'gap')).rejects.toMatchObject({ code: Code.InvalidArgument });
+    expect(await w.result(call.callId, undefined)).toBe(true);
+    await done;
+    expect(got).toEqual([
+      [0n, 'a'],
+      [1n, 'b'],
+      [2n, 2n],
+    ]);
+    expect(await w.chunk(call.callId, 2, 'late')).toBe(false);
+  });
+
+  it('should send cancel to the worker when the caller cancels or the deadline passes', async () => {
+    s = await setup({ defaultToolTimeoutMs: 50 });
+    const w = s.worker({ sessionId: s.sid, tools: [{ name: 'slow' }] });
+    await w.registered;
+    const ctrl = new AbortController();
+    const cancelled = rejection(s.tools.executeTool({ sessionId: s.sid, toolName: 'slow' }, { signal: ctrl.signal }));
+    const first = await w.call(0);
+    ctrl.abort();
+    await cancelled; // the client reports its own abort
+    await w.until(() => w.cancels.length === 1);
+    expect(w.cancels[0]?.callId).toBe(first.callId);
+    // The default deadline (50 ms here): DEADLINE_EXCEEDED for the caller, cancel for the worker.
+    await expectFailure(
+      s.tools.executeTool({ sessionId: s.sid, toolName: 'slow' }),
+      Code.DeadlineExceeded,
+      ErrorType.DEADLINE_EXCEEDED,
+    );
+    const second = await w.call(1);
+    expect(second.timeoutMs).toBeLessThanOrEqual(50);
+    await w.until(() => w.cancels.length === 2);
+    expect(w.cancels[1]?.callId).toBe(second.callId);
+    expect(await w.result(second.callId, 'late')).toBe(false);
+  });
+
+  it('should fail in-flight calls with UNAVAILABLE naming the worker when it disconnects, and drop its tools', async () => {
+    s = await setup();
+    const w = s.worker({ sessionId: s.sid, workerId: 'w-crash', tools: [echo] });
+    await w.registered;
+    const pending = s.tools.executeTool({ sessionId: s.sid, toolName: 'echo', arguments: { text: 'x' } });
+    await w.call();
+    await w.stop();
+    const d = await expectFailure(pending, Code.Unavailable, ErrorType.UNAVAILABLE);
+    expect(d.message).toContain('w-crash');
+    expect(d.details['worker']).toBe('w-crash');
+    await expectFailure(
+      s.tools.executeTool({ sessionId: s.sid, toolName: 'echo', arguments: { text: 'x' } }),
+      Code.NotFound,
+      ErrorType.TOOL_NOT_FOUND,
+    );
+    expect((await s.tools.listTools({ sessionId: s.sid })).tools).toEqual([]);
+  });
+
+  it('should drop a worker that stops answering heartbeats', async () => {
+    s = await setup({ workerHeartbeatIntervalMs: 20, workerMissedHeartbeats: 2 });
+    const silent = s.worker({ sessionId: s.sid, workerId: 'w-silent', tools: [echo], heartbeats: false });
+    expect((await silent.registered).heartbeatIntervalMs).toBe(20);
+    const pending = s.tools.executeTool({ sessionId: s.sid, toolName: 'echo', arguments: { text: 'x' } });
+    await silent.call();
+    const d = await expectFailure(pending, Code.Unavailable, ErrorType.UNAVAILABLE);
+    expect(d.message).toBe('worker w-silent missed 2 heartbeats');
+    const end = await silent.ended;
+    expect(end?.code).toBe(Code.Unavailable);
+    await expect(silent.client.workerHeartbeat({ workerId: 'w-silent' })).rejects.toMatchObject({
+      code: Code.Unavailable,
+    });
+    // A worker that answers pings stays.
+    const alive = s.worker({ sessionId: s.sid, tools: [echo], handler: () => 'ok' });
+    await alive.registered;
+    await alive.until(() => alive.pings >= 5);
+    const res = await s.tools.executeTool({ sessionId: s.sid, toolName: 'echo', arguments: { text: 'x' } });
+    expect(value(res.result)).toBe('ok');
+  });
+
+  it('should share the calls of one tool among its workers (least busy, ties round-robin)', async () => {
+    s = await setup();
+    const a = s.worker({ sessionId: s.sid, workerId: 'w-a', tools: [echo] });
+    const b = s.worker({ sessionId: s.sid, workerId: 'w-b', tools: [echo] });
+    await Promise.all([a.registered, b.registered]);
+    const call = (text: string) => s.tools.executeTool({ sessionId: s.sid, toolName: 'echo', arguments: { text } });
+    // Two calls in flight: one each (round-robin among idle workers).
+    const p1 = call('1');
+    const p2 = call('2');
+    await a.call(0);
+    await b.call(0);
+    // a finishes; the next call goes to a (b is busier).
+    await a.result(a.calls[0]!.callId, 'a1');
+    expect(value((await p1).result)).toBe('a1');
+    const p3 = call('3');
+    await a.call(1);
+    expect(b.calls).toHaveLength(1);
+    await a.result(a.calls[1]!.callId, 'a2');
+    await b.result(b.calls[0]!.callId, 'b1');
+    expect([value((await p2).result), value((await p3).result)]).toEqual(['b1', 'a2']);
+    // When one leaves, the other keeps the tool (and becomes its owner).
+    await a.stop();
+    const listed = await s.tools.listTools({ sessionId: s.sid });
+    expect(listed.tools.map((t) => [t.name, t.owner])).toEqual([['echo', 'w-b']]);
+    const p4 = call('4');
+    await b.call(1);
+    await b.result(b.calls[1]!.callId, 'b2');
+    expect(value((await p4).result)).toBe('b2');
+  });
+
+  it('should queue calls beyond max_concurrency until a slot frees', async () => {
+    s = await setup();
+    const w = s.worker({ sessionId: s.sid, tools: [echo], maxConcurrency: 1 });
+    await w.registered;
+    const p1 = s.tools.executeTool({ sessionId: s.sid, toolName: 'echo', arguments: { text: '1' } });
+    const p2 = s.tools.executeTool({ sessionId: s.sid, toolName: 'echo', arguments: { text: '2' } });
+    const c1 = await w.call(0);
+    await new Promise((r) => setImmediate(r));
+    expect(w.calls).toHaveLength(1);
+    await w.result(c1.callId, 1);
+    const c2 = await w.call(1);
+    await w.result(c2.callId, 2);
+    expect([value((await p1).result), value((await p2).result)]).toEqual([1, 2]);
+  });
+
+  it('should end the workers of a closed session with NOT_FOUND SessionNotFound', async () => {
+    s = await setup();
+    const w = s.worker({ sessionId: s.sid, workerId: 'w-s', tools: [echo] });
+    await w.registered;
+    const pending = s.tools.executeTool({ sessionId: s.sid, toolName: 'echo', arguments: { text: 'x' } });
+    await w.call();
+    await s.sessions.closeSession({ sessionId: s.sid });
+    const end = await w.ended;
+    expect([end?.code, end?.findDetails(ErrorDetailSchema)[0]?.type]).toEqual([
+      Code.NotFound,
+      ErrorType.SESSION_NOT_FOUND,
+    ]);
+    const d = await expectFailure(pending, Code.Unavailable, ErrorType.UNAVAILABLE);
+    expect(d.message).toContain('w-s');
+    // Serving an unknown session fails the same way.
+    const late = s.worker({ sessionId: s.sid, tools: [echo] });
+    const err = await late.ended;
+    expect(err?.code).toBe(Code.NotFound);
+  });
+
+  it('should replace a worker that reconnects with the same id', async () => {
+    s = await setup();
+    const old = s.worker({ sessionId: s.sid, workerId: 'w-1', tools: [echo] });
+    await old.registered;
+    const pending = s.tools.executeTool({ sessionId: s.sid, toolName: 'echo', arguments: { text: 'x' } });
+    await old.call();
+    const fresh = s.worker({ sessionId: s.sid, workerId: 'w-1', tools: [echo], handler: () => 'fresh' });
+    await fresh.registered;
+    expect((await old.ended)?.code).toBe(Code.Unavailable);
+    expect((await rejection(pending)).code).toBe(Code.Unavailable);
+    const res = await s.tools.executeTool({ sessionId: s.sid, toolName: 'echo', arguments: { text: 'x' } });
+    expect(value(res.result)).toBe('fresh');
+  });
+
+  it('should refuse bad worker registrations', async () => {
+    s = await setup({ tools: [{ name: 'hosted', handler: () => 1 }] });
+    const cases: [ConstructorParameters<typeof RawWorker>[1], Code][] = [
+      [{ sessionId: s.sid, tools: [] }, Code.InvalidArgument],
+      [{ sessionId: s.sid, tools: [{ name: '9lives' }] }, Code.InvalidArgument],
+      [{ sessionId: s.sid, tools: [{ name: 'x', parameters: { type: 'nope' } }] }, Code.InvalidArgument],
+      [{ sessionId: s.sid, tools: [{ name: 'x' }, { name: 'x' }] }, Code.InvalidArgument],
+      [{ sessionId: s.sid, workerId: 'host', tools: [{ name: 'x' }] }, Code.InvalidArgument],
+      [{ sessionId: s.sid, tools: [{ name: 'hosted' }] }, Code.AlreadyExists],
+      [{ sessionId: s.sid, tools: [{ name: 'm', metadata: { k: 'v'.repeat(1025) } }] }, Code.InvalidArgument],
+    ];
+    for (const [o, code] of cases) {
+      const w = s.worker(o);
+      expect([o.tools.map((t) => t.name), (await w.ended)?.code]).toEqual([o.tools.map((t) => t.name), code]);
+    }
+    // A second worker of a tool must announce the same parameters.
+    const a = s.worker({ sessionId: s.sid, tools: [echo] });
+    await a.registered;
+    const b = s.worker({ sessionId: s.sid, tools: [{ name: 'echo' }] });
+    expect((await b.ended)?.code).toBe(Code.AlreadyExists);
+  });
+
+  it('should end worker streams with UNAVAILABLE at shutdown', async () => {
+    s = await setup();
+    const w = s.worker({ sessionId: s.sid, tools: [echo] });
+    await w.registered;
+    await s.routes.shutdown({ graceMs: 0 });
+    const end = await w.ended;
+    expect([end?.code, end?.rawMessage]).toEqual([Code.Unavailable, 'server shutting down']);
+  });
+});

@@ -1,0 +1,546 @@
+// Worker tools: remote clients serve tools through ToolWorkerService. The
+// broker keeps the connected workers, the pools of workers per tool (several
+// workers of one tool share its calls: least busy first, ties round-robin),
+// the calls in flight, and the heartbeats that tell a live worker from a
+// dead one. A worker that goes away loses its tools at once and its calls
+// fail with UNAVAILABLE naming it.
+import { randomUUID } from 'node:crypto';
+import { create } from '@bufbuild/protobuf';
+import type { JsonObject, MessageInitShape } from '@bufbuild/protobuf';
+import { Code } from '@connectrpc/connect';
+import type { ConnectError } from '@connectrpc/connect';
+import { ErrorType, ServeToolsResponseSchema } from '@unified-bridge/proto';
+import type { ErrorDetail, ServeToolsResponse, Value } from '@unified-bridge/proto';
+import type { SessionStore, ToolRecord } from '@unified-bridge/store';
+import { AsyncQueue } from './async-queue.js';
+import { bridgeError, invalidArgument, workerReportedError, workerUnavailable } from './errors.js';
+import type { BridgeLogger } from './logger.js';
+import type { Invocation } from './tool-invocation.js';
+
+/** The default interval of worker heartbeats, in ms. */
+export const DEFAULT_WORKER_HEARTBEAT_MS = 5000;
+/** How many heartbeat intervals a worker may miss before it counts as dead. */
+export const DEFAULT_WORKER_MISSED_HEARTBEATS = 3;
+/** Calls a worker accepts at once when it does not say. */
+export const DEFAULT_WORKER_CONCURRENCY = 16;
+
+/** A tool as a worker announces it (already checked against the spec rules). */
+export interface WorkerToolSpec {
+  readonly name: string;
+  readonly description: string;
+  readonly parameters: JsonObject | undefined;
+  readonly streaming: boolean;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** What a worker asks for when it connects. */
+export interface WorkerRegistration {
+  /** The id it asked for ("" lets the broker make one). */
+  readonly workerId: string;
+  /** The session it serves, or null for global tools. */
+  readonly sessionId: string | null;
+  /** The authenticated principal of the stream (undefined without auth). */
+  readonly principal: string | undefined;
+  /** Calls it accepts at once (0 means 16). */
+  readonly maxConcurrency: number;
+  readonly tools: readonly WorkerToolSpec[];
+}
+
+interface PendingCall {
+  readonly id: string;
+  readonly worker: Worker;
+  readonly streaming: boolean;
+  readonly toolName: string;
+  nextSequence: bigint;
+  done: boolean;
+  readonly emit: (chunk: Value) => Promise<void>;
+  readonly resolve: (v: { result: Value | undefined; workerId: string }) => void;
+  readonly reject: (err: unknown) => void;
+  readonly cleanup: () => void;
+}
+
+type Event = MessageInitShape<typeof ServeToolsResponseSchema>;
+
+/** One connected worker (one ServeTools stream). */
+export class Worker {
+  readonly events = new AsyncQueue<ServeToolsResponse>();
+  readonly calls = new Map<string, PendingCall>();
+  readonly pools: Pool[] = [];
+  lastSeen = Date.now();
+  /** Slots given to calls that are about to be sent. */
+  reserved = 0;
+  ended = false;
+  stopWatching: (() => void) | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly sessionId: string | null,
+    readonly principal: string | undefined,
+    readonly maxConcurrency: number,
+  ) {}
+
+  send(event: Event): void {
+    if (!this.ended) void this.events.push(create(ServeToolsResponseSchema, event));
+  }
+}
+
+interface Waiter {
+  readonly resolve: (w: Worker) => void;
+  readonly reject: (err: unknown) => void;
+  readonly signal: AbortSignal;
+  readonly onAbort: () => void;
+}
+
+/** The workers serving one tool name in one scope (a session, or global). */
+interface Pool {
+  readonly key: string;
+  readonly sessionId: string | null;
+  readonly spec: WorkerToolSpec;
+  readonly workers: Worker[];
+  /** The owner of the store record (the worker that registered it). */
+  owner: string;
+  /** Where the round-robin among equally busy workers continues. */
+  next: number;
+  readonly waiters: Waiter[];
+}
+
+const poolKey = (sessionId: string | null, name: string): string => `${sessionId ?? ''}\u0000${name}`;
+
+/** Options of the broker. */
+export interface WorkerBrokerOptions {
+  readonly store: SessionStore;
+  readonly logger: BridgeLogger;
+  /** How often workers must beat, in ms (and how often they are pinged). */
+  readonly heartbeatIntervalMs: number;
+  /** Missed intervals after which a worker is dropped. */
+  readonly missedHeartbeats: number;
+}
+
+/** Canonical JSON of a schema, for comparing the specs of workers that share a tool. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (typeof v === 'object' && v !== null) {
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+/** The broker between callers and worker-served tools. */
+export class WorkerBroker {
+  readonly #store: SessionStore;
+  readonly #logger: BridgeLogger;
+  readonly heartbeatIntervalMs: number;
+  readonly #missed: number;
+  readonly #workers = new Map<string, Worker>();
+  readonly #pools = new Map<string, Pool>();
+  readonly #calls = new Map<string, PendingCall>();
+  /** Store changes of registration and removal run one at a time, in order. */
+  #chain: Promise<void> = Promise.resolve();
+  #timer: NodeJS.Timeout | undefined;
+  #nonce = 0n;
+  #closed = false;
+
+  constructor(options: WorkerBrokerOptions) {
+    this.#store = options.store;
+    this.#logger = options.logger;
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs;
+    this.#missed = options.missedHeartbeats;
+  }
+
+  /** How many workers are connected. */
+  get workerCount(): number {
+    return this.#workers.size;
+  }
+
+  #serial<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#chain.then(work);
+    this.#chain = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /**
+   * Registers a worker and its tools (in the store, owner = the worker id).
+   * A worker id already connected for the same principal is replaced (its
+   * stream ends with UNAVAILABLE, its calls fail); another principal's id
+   * fails with ALREADY_EXISTS. Tools shared with other workers must have the
+   * same `streaming` flag and parameters.
+   */
+  connect(reg: WorkerRegistration): Promise<Worker> {
+    return this.#serial(async () => {
+      if (this.#closed) throw bridgeError(Code.Unavailable, ErrorType.UNAVAILABLE, 'server shutting down');
+      const id = reg.workerId !== '' ? reg.workerId : `worker_${randomUUID().replaceAll('-', '')}`;
+      const existing = this.#workers.get(id);
+      if (existing !== undefined) {
+        if (existing.principal !== reg.principal) {
+          throw bridgeError(Code.AlreadyExists, ErrorType.ALREADY_EXISTS, `worker id ${id} is in use`, {
+            details: { worker: id },
+          });
+        }
+        this.#drop(existing, workerUnavailable(id, `worker ${id} connected again: this stream was replaced`));
+        await this.#release(existing);
+      }
+      const worker = new Worker(
+        id,
+        reg.sessionId,
+        reg.principal,
+        reg.maxConcurrency > 0 ? reg.maxConcurrency : DEFAULT_WORKER_CONCURRENCY,
+      );
+      const joined: Pool[] = [];
+      const created: Pool[] = [];
+      try {
+        for (const spec of reg.tools) {
+          const k = poolKey(reg.sessionId, spec.name);
+          const pool = this.#pools.get(k);
+          if (pool !== undefined) {
+            if (
+              pool.spec.streaming !== spec.streaming ||
+              canonical(pool.spec.parameters ?? null) !== canonical(spec.parameters ?? null)
+            ) {
+              throw bridgeError(
+                Code.AlreadyExists,
+                ErrorType.ALREADY_EXISTS,
+                `tool ${spec.name} is already served by ${pool.owner} with different parameters or streaming flag`,
+                { details: { tool: spec.name, owner: pool.owner } },
+              );
+            }
+            joined.push(pool);
+            continue;
+          }
+          await this.#store.registerTool(reg.sessionId, {
+            name: spec.name,
+            description: spec.description,
+            ...(spec.parameters !== undefined ? { parameters: spec.parameters } : {}),
+            streaming: spec.streaming,
+            metadata: { ...spec.metadata },
+            owner: id,
+          });
+          created.push({
+            key: k,
+            sessionId: reg.sessionId,
+            spec,
+            workers: [],
+            owner: id,
+            next: 0,
+            waiters: [],
+          });
+        }
+      } catch (err) {
+        for (const p of created) {
+          await this.#store.unregisterTool(p.sessionId, p.spec.name, id).catch(() => {});
+        }
+        throw err;
+      }
+      for (const p of created) this.#pools.set(p.key, p);
+      for (const p of [...created, ...joined]) {
+        p.workers.push(worker);
+        worker.pools.push(p);
+      }
+      this.#workers.set(id, worker);
+      worker.lastSeen = Date.now();
+      this.#startTimer();
+      for (const p of joined) this.#pump(p);
+      this.#logger.debug(
+        { worker: id, session: reg.sessionId, tools: reg.tools.map((t) => t.name) },
+        'tool worker connected',
+      );
+      return worker;
+    });
+  }
+
+  /**
+   * Ends a worker: its stream ends with `reason`, its calls in flight fail at
+   * once with UNAVAILABLE naming it, it gets no new calls, and its tools
+   * leave the store (or pass to the next worker of a shared tool).
+   * Resolves once the store is updated. Idempotent.
+   */
+  disconnect(worker: Worker, reason: ConnectError, callError?: ConnectError): Promise<void> {
+    if (worker.ended) return this.#chain;
+    this.#drop(worker, reason, callError);
+    return this.#serial(() => this.#release(worker));
+  }
+
+  /** The synchronous part of ending a worker: no new calls, calls in flight fail, the stream ends. */
+  #drop(worker: Worker, reason: ConnectError, callError: ConnectError = reason): void {
+    if (worker.ended) return;
+    worker.events.fail(reason);
+    worker.ended = true;
+    worker.stopWatching?.();
+    if (this.#workers.get(worker.id) === worker) this.#workers.delete(worker.id);
+    const failure =
+      callError.code === Code.Unavailable ? callError : workerUnavailable(worker.id, `worker ${worker.id} went away`);
+    for (const call of [...worker.calls.values()]) {
+      this.#finish(call);
+      call.reject(failure);
+    }
+    for (const p of worker.pools) {
+      const i = p.workers.indexOf(worker);
+      if (i >= 0) p.workers.splice(i, 1);
+      if (p.workers.length === 0) {
+        if (this.#pools.get(p.key) === p) this.#pools.delete(p.key);
+        for (const w of p.waiters.splice(0)) {
+          w.signal.removeEventListener('abort', w.onAbort);
+          w.reject(failure);
+        }
+      }
+    }
+    if (this.#workers.size === 0) this.#stopTimer();
+    this.#logger.debug({ worker: worker.id, reason: reason.rawMessage }, 'tool worker disconnected');
+  }
+
+  /** The store part of ending a worker: remove its tools, or hand shared ones to the next worker. */
+  async #release(worker: Worker): Promise<void> {
+    for (const p of worker.pools) {
+      if (p.owner !== worker.id) continue;
+      try {
+        await this.#store.unregisterTool(p.sessionId, p.spec.name, worker.id);
+      } catch {
+        // The session (and its tools) may be gone already, or the store closed.
+      }
+      const heir = p.workers[0];
+      if (heir === undefined || this.#pools.get(p.key) !== p) continue;
+      try {
+        await this.#store.registerTool(p.sessionId, {
+          name: p.spec.name,
+          description: p.spec.description,
+          ...(p.spec.parameters !== undefined ? { parameters: p.spec.parameters } : {}),
+          streaming: p.spec.streaming,
+          metadata: { ...p.spec.metadata },
+          owner: heir.id,
+        });
+        p.owner = heir.id;
+      } catch (err) {
+        this.#logger.warn(
+          { err, tool: p.spec.name, worker: heir.id },
+          'could not hand a shared tool to the next worker',
+        );
+      }
+    }
+    worker.pools.length = 0;
+  }
+
+  /** Ends every worker (at shutdown) with `reason`; no worker may connect afterwards. */
+  async close(reason: ConnectError): Promise<void> {
+    this.#closed = true;
+    this.#stopTimer();
+    await Promise.all([...this.#workers.values()].map((w) => this.disconnect(w, reason)));
+  }
+
+  /** The connected worker of an id, if the principal may act for it. */
+  #workerFor(workerId: string, principal: string | undefined): Worker | undefined {
+    const w = this.#workers.get(workerId);
+    return w !== undefined && w.principal === principal ? w : undefined;
+  }
+
+  /** Records a heartbeat; fails with UNAVAILABLE when the worker is not connected (it should reconnect). */
+  heartbeat(workerId: string, principal: string | undefined): void {
+    const w = this.#workerFor(workerId, principal);
+    if (w === undefined) {
+      throw workerUnavailable(workerId, `worker ${workerId} is not connected: open ServeTools again`);
+    }
+    w.lastSeen = Date.now();
+  }
+
+  /**
+   * Delivers one chunk of a streaming call; resolves to false when the call
+   * is not waiting any more (unknown, done, cancelled, not streaming).
+   * A repeated sequence number is ignored; a gap is INVALID_ARGUMENT.
+   */
+  async reportChunk(
+    workerId: string,
+    principal: string | undefined,
+    callId: string,
+    sequence: bigint,
+    chunk: Value | undefined,
+  ): Promise<boolean> {
+    const call = this.#calls.get(callId);
+    const w = this.#workerFor(workerId, principal);
+    if (w !== undefined) w.lastSeen = Date.now();
+    if (call === undefined || call.done || call.worker !== w || !call.streaming) return false;
+    if (chunk === undefined || chunk.kind.case === undefined) throw invalidArgument('chunk', 'chunk is required');
+    if (sequence < call.nextSequence) return true; // a repeated report: already delivered
+    if (sequence > call.nextSequence) {
+      throw invalidArgument('sequence', `expected chunk sequence ${call.nextSequence}, got ${sequence}`);
+    }
+    call.nextSequence++;
+    await call.emit(chunk).catch(() => {});
+    return !call.done;
+  }
+
+  /** Completes a call; false when it was late (done, cancelled, timed out) or a duplicate. */
+  reportResult(
+    workerId: string,
+    principal: string | undefined,
+    callId: string,
+    outcome: { case: 'result'; value: Value } | { case: 'error'; value: ErrorDetail } | { case: undefined },
+  ): boolean {
+    const call = this.#calls.get(callId);
+    const w = this.#workerFor(workerId, principal);
+    if (w !== undefined) w.lastSeen = Date.now();
+    if (call === undefined || call.done || call.worker !== w) return false;
+    this.#finish(call);
+    if (outcome.case === 'error') {
+      call.reject(workerReportedError(workerId, call.toolName, outcome.value));
+    } else {
+      const result = outcome.case === 'result' && outcome.value.kind.case !== undefined ? outcome.value : undefined;
+      call.resolve({ result, workerId });
+    }
+    return true;
+  }
+
+  /**
+   * Runs a call on a worker of the tool's pool, waiting for a free slot if
+   * every worker is busy. Resolves to the worker's result (undefined when a
+   * streaming call reported none); chunks go through `inv.emit`. When the
+   * call's signal aborts, the worker gets a `cancel` and the call rejects
+   * with the signal's reason.
+   */
+  async call(inv: Invocation): Promise<{ result: Value | undefined; workerId: string }> {
+    const record: ToolRecord = inv.tool;
+    const pool = this.#pools.get(poolKey(record.sessionId, record.name));
+    if (pool === undefined || pool.workers.length === 0) {
+      throw workerUnavailable(record.owner, `no worker serves tool ${record.name} any more`);
+    }
+    const worker = await this.#acquire(pool, inv.signal);
+    worker.reserved--;
+    inv.signal.throwIfAborted();
+    if (worker.ended) throw workerUnavailable(worker.id, `worker ${worker.id} went away`);
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        if (call.done) return;
+        this.#finish(call);
+        worker.send({
+          event: {
+            case: 'cancel',
+            value: {
+              callId: call.id,
+              reason: String((inv.signal.reason as Error | undefined)?.message ?? 'cancelled'),
+            },
+          },
+        });
+        reject(inv.signal.reason);
+      };
+      const call: PendingCall = {
+        id: inv.callId,
+        worker,
+        streaming: inv.streaming,
+        toolName: record.name,
+        nextSequence: 0n,
+        done: false,
+        emit: inv.emit,
+        resolve,
+        reject,
+        cleanup: () => inv.signal.removeEventListener('abort', onAbort),
+      };
+      worker.calls.set(call.id, call);
+      this.#calls.set(call.id, call);
+      inv.signal.addEventListener('abort', onAbort, { once: true });
+      const left = inv.deadline - Date.now();
+      worker.send({
+        event: {
+          case: 'call',
+          value: {
+            callId: call.id,
+            toolName: record.name,
+            sessionId: inv.sessionId,
+            arguments: inv.args,
+            streaming: inv.streaming,
+            timeoutMs: Math.min(0xffffffff, Math.max(1, Math.ceil(left))),
+          },
+        },
+      });
+    });
+  }
+
+  #finish(call: PendingCall): void {
+    if (call.done) return;
+    call.done = true;
+    call.cleanup();
+    this.#calls.delete(call.id);
+    call.worker.calls.delete(call.id);
+    for (const p of call.worker.pools) this.#pump(p);
+  }
+
+  /** Picks the least busy worker with a free slot (ties: round-robin), or waits for one. */
+  #acquire(pool: Pool, signal: AbortSignal): Promise<Worker> {
+    const w = this.#pick(pool);
+    if (w !== undefined) return Promise.resolve(w);
+    signal.throwIfAborted();
+    return new Promise<Worker>((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        signal,
+        onAbort: () => {
+          const i = pool.waiters.indexOf(waiter);
+          if (i >= 0) pool.waiters.splice(i, 1);
+          reject(signal.reason);
+        },
+      };
+      pool.waiters.push(waiter);
+      signal.addEventListener('abort', waiter.onAbort, { once: true });
+    });
+  }
+
+  #pick(pool: Pool): Worker | undefined {
+    const n = pool.workers.length;
+    let best: Worker | undefined;
+    let bestIndex = 0;
+    for (let k = 0; k < n; k++) {
+      const i = (pool.next + k) % n;
+      const w = pool.workers[i]!;
+      const load = w.calls.size + w.reserved;
+      if (w.ended || load >= w.maxConcurrency) continue;
+      if (best === undefined || load < best.calls.size + best.reserved) {
+        best = w;
+        bestIndex = i;
+      }
+    }
+    if (best !== undefined) {
+      pool.next = (bestIndex + 1) % n;
+      best.reserved++;
+    }
+    return best;
+  }
+
+  /** Hands free slots to calls waiting in the pool. */
+  #pump(pool: Pool): void {
+    while (pool.waiters.length > 0) {
+      const w = this.#pick(pool);
+      if (w === undefined) return;
+      const waiter = pool.waiters.shift()!;
+      waiter.signal.removeEventListener('abort', waiter.onAbort);
+      waiter.resolve(w); // the slot stays reserved until the call is sent
+    }
+  }
+
+  #startTimer(): void {
+    if (this.#timer !== undefined || this.heartbeatIntervalMs <= 0) return;
+    this.#timer = setInterval(() => this.#tick(), this.heartbeatIntervalMs);
+    this.#timer.unref();
+  }
+
+  #stopTimer(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Drops workers that missed too many heartbeats; pings the others. */
+  #tick(): void {
+    const now = Date.now();
+    const limit = this.heartbeatIntervalMs * this.#missed;
+    for (const w of [...this.#workers.values()]) {
+      if (now - w.lastSeen > limit) {
+        this.#logger.warn({ worker: w.id, missed: this.#missed }, 'tool worker missed its heartbeats: dropping it');
+        void this.disconnect(w, workerUnavailable(w.id, `worker ${w.id} missed ${this.#missed} heartbeats`));
+        continue;
+      }
+      w.send({ event: { case: 'ping', value: { nonce: ++this.#nonce } } });
+    }
+  }
+}
