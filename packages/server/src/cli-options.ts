@@ -49,7 +49,7 @@ export function createCliProgram(
 ): Command {
   const program = new Command('unified-bridge')
     .description('unified-bridge: typed, versioned session variables over gRPC, gRPC-Web and Connect')
-    .showHelpAfterError();
+    .showHelpAfterError('(run "unified-bridge serve --help" to see the options)');
   program
     .command('serve')
     .description('run the bridge server; prints one JSON line {"event":"listening",...} on stdout when ready')
