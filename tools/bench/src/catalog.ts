@@ -4,7 +4,7 @@
  */
 
 /** Suites in run order. */
-export const SUITE_NAMES = ['baselines', 'redis', 'bridge', 'types', 'store'] as const;
+export const SUITE_NAMES = ['baselines', 'redis', 'bridge', 'tools', 'types', 'store'] as const;
 
 /** One catalogue entry. */
 export interface CatalogEntry {
@@ -119,6 +119,51 @@ export const CATALOG: readonly CatalogEntry[] = [
     what: 'Server heap growth per variable (after gc) when the large session is loaded',
   },
   {
+    pattern: 'tools.grpc.host.echo',
+    unit: 'us',
+    what: 'Host tool (in the bridge server) returning its arguments, called with callWithMetrics, 1 in flight',
+  },
+  {
+    pattern: 'tools.grpc.worker.echo',
+    unit: 'us',
+    what: 'Same echo served by a tool worker (client.serveTools) in its own process; worker CPU in extra',
+  },
+  {
+    pattern: 'baseline.connect.grpc.stream_10mib',
+    unit: 'ms',
+    what: 'Bare connect-node server stream of the same messages: 10 MiB as 160 uint8 tensors of 64 KiB',
+  },
+  {
+    pattern: 'baseline.connect.grpc.stream_10mib.throughput',
+    unit: 'MB/s',
+    what: 'Throughput of that baseline stream (10^6 bytes/s)',
+  },
+  {
+    pattern: 'tools.grpc.host.stream_10mib',
+    unit: 'ms',
+    what: 'Streaming host tool, 10 MiB in 64 KiB uint8 tensors, read with session.tools.stream; × floor = × the baseline',
+  },
+  {
+    pattern: 'tools.grpc.host.stream_10mib.throughput',
+    unit: 'MB/s',
+    what: 'Throughput of the tool stream; extra says whether the seed target (> 50 MB/s) is met',
+  },
+  {
+    pattern: 'tools.grpc.host.concurrent.w{n}',
+    unit: 'us',
+    what: '{n} calls in flight of a small add tool (one client, one connection); ops/s is calls/s',
+  },
+  {
+    pattern: 'tools.grpc.host.batch.sequential_{n}',
+    unit: 'ms',
+    what: '{n} add calls one after another (one sample = all {n})',
+  },
+  {
+    pattern: 'tools.grpc.host.batch.call_many_{n}',
+    unit: 'ms',
+    what: 'The same {n} calls in one callMany (ExecuteTools); extra has the speed-up',
+  },
+  {
     pattern: 'types.validate.float_minmax',
     unit: 'ns',
     what: 'Validate a float against min/max; ops/s = validations/s',
@@ -138,7 +183,12 @@ export const CATALOG: readonly CatalogEntry[] = [
   {
     pattern: 'store.get.n{n}',
     unit: 'ns',
-    what: 'MemoryStore getVariable in a session of {n} variables (should stay flat)',
+    what: 'MemoryStore getVariable of random keys across a session of {n} variables (includes CPU cache misses)',
+  },
+  {
+    pattern: 'store.get_hot.n{n}',
+    unit: 'ns',
+    what: 'MemoryStore getVariable of the same 10 names over and over, session of {n} variables (the lookup itself)',
   },
   { pattern: 'store.update.n{n}', unit: 'ns', what: 'MemoryStore updateVariable in a session of {n} variables' },
   {

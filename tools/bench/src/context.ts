@@ -34,6 +34,14 @@ export interface BenchConfig {
   /** Watchers x updates of the watch fan-out case. */
   watchers: number;
   watchUpdates: number;
+  /** Measured 10 MiB streams of the tool streaming cases (bridge and connect-node baseline each). */
+  toolStreamRepeats: number;
+  /** Calls in flight of the tool concurrency cases. */
+  toolInFlight: number[];
+  /** Tool calls per concurrency case, split evenly over the loops in flight. */
+  toolConcurrentCalls: number;
+  /** Calls of the tool batch cases (one callMany vs this many sequential calls). */
+  toolBatchSize: number;
 }
 
 /** Full-run sizes (about ten minutes at most on a 2-core machine). */
@@ -53,6 +61,10 @@ export const FULL: BenchConfig = {
   perBatch: 1000,
   watchers: 1000,
   watchUpdates: 10_000,
+  toolStreamRepeats: 20,
+  toolInFlight: [1, 10, 50, 100],
+  toolConcurrentCalls: 4000,
+  toolBatchSize: 50,
 };
 
 /** `--quick` sizes (under a minute), for development only: not comparable with a full run. */
@@ -72,6 +84,10 @@ export const QUICK: BenchConfig = {
   perBatch: 500,
   watchers: 100,
   watchUpdates: 1000,
+  toolStreamRepeats: 3,
+  toolInFlight: [1, 10, 50, 100],
+  toolConcurrentCalls: 400,
+  toolBatchSize: 50,
 };
 
 /** Handed to each suite. */

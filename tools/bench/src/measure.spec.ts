@@ -1,4 +1,4 @@
-import { measureBatched, measureConcurrent, measureSerial } from './measure.js';
+import { measureBatched, measureConcurrent, measureSerial, toCase } from './measure.js';
 import type { CpuSource } from './cpu.js';
 
 const burn = (ms: number): void => {
@@ -50,5 +50,31 @@ describe('measure', () => {
     expect(maxInFlight).toBe(4);
     expect(m.samplesUs).toHaveLength(20);
     expect(m.ops).toBe(20);
+  });
+
+  it('should read a worker CPU source around the measured part and report it per operation', async () => {
+    let serverReads = 0;
+    let workerReads = 0;
+    const server: CpuSource = { method: 'ipc', cpuUs: () => Promise.resolve(++serverReads * 100) };
+    const worker: CpuSource = { method: 'ipc', cpuUs: () => Promise.resolve(++workerReads * 1000) };
+    const m = await measureSerial(() => undefined, { iterations: 10, warmup: 2, server, worker });
+    expect(workerReads).toBe(2);
+    expect(m.cpuWorkerUs).toBe(1000);
+    const c = toCase(m, { name: 'tools.grpc.worker.echo', group: 'tools', extra: { a: 1 } });
+    expect(c.extra).toEqual({ a: 1, cpuUsPerOpWorker: 100 });
+    const conc = await measureConcurrent(() => Promise.resolve(), { workers: 2, perWorker: 5, worker });
+    expect(conc.cpuWorkerUs).toBe(1000);
+    const none = await measureSerial(() => undefined, { iterations: 2 });
+    expect(none.cpuWorkerUs).toBeUndefined();
+    expect(toCase(none, { name: 'x', group: 'g' }).extra).toBeUndefined();
+  });
+
+  it('should report the largest sample as max, in the case unit', () => {
+    const c = toCase(
+      { samplesUs: [1, 5, 2, 3], ops: 4, wallUs: 11, cpuClientUs: 4, cpuServerUs: null },
+      { name: 'x', group: 'g', unit: 'ms' },
+    );
+    expect(c.max).toBe(0.005);
+    expect(c.median).toBe(0.0025);
   });
 });

@@ -19,6 +19,8 @@ export interface Measurement {
   cpuClientUs: number;
   /** CPU time of the server over the measured part, microseconds; null without a source. */
   cpuServerUs: number | null;
+  /** CPU time of a tool-worker process over the measured part, microseconds; absent without a source. */
+  cpuWorkerUs?: number;
 }
 
 /** Options of {@link measureSerial}. */
@@ -29,6 +31,8 @@ export interface SerialOptions {
   warmup?: number;
   /** Server CPU source. */
   server?: CpuSource;
+  /** CPU source of a third process taking part in each operation (a tool worker). */
+  worker?: CpuSource;
   /** Runs before each iteration, outside the timed part and the client CPU figure (for example a cache clear). */
   prepare?: (i: number) => unknown;
 }
@@ -37,6 +41,10 @@ const nowUs = (): number => Number(process.hrtime.bigint()) / 1e3;
 
 async function cpuPair(server?: CpuSource): Promise<[number, number | null]> {
   return [await selfCpu.cpuUs(), server ? await server.cpuUs() : null];
+}
+
+function workerCpu(w0: number | undefined, w1: number | undefined): { cpuWorkerUs?: number } {
+  return w0 === undefined || w1 === undefined ? {} : { cpuWorkerUs: w1 - w0 };
 }
 
 /**
@@ -50,6 +58,7 @@ export async function measureSerial(op: (i: number) => unknown, options: SerialO
     await op(i);
   }
   const samples = new Array<number>(options.iterations);
+  const w0 = await options.worker?.cpuUs();
   const [c0, s0] = await cpuPair(options.server);
   let sum = 0;
   // With a prepare step, client CPU is summed over the timed parts only (two
@@ -70,12 +79,14 @@ export async function measureSerial(op: (i: number) => unknown, options: SerialO
     sum += d;
   }
   const [c1, s1] = await cpuPair(options.server);
+  const w1 = await options.worker?.cpuUs();
   return {
     samplesUs: samples,
     ops: options.iterations,
     wallUs: sum,
     cpuClientUs: c1 - c0 - prepCpu,
     cpuServerUs: s0 === null || s1 === null ? null : s1 - s0,
+    ...workerCpu(w0, w1),
   };
 }
 
@@ -137,6 +148,8 @@ export interface ConcurrentOptions {
   warmupPerWorker?: number;
   /** Server CPU source. */
   server?: CpuSource;
+  /** CPU source of a third process taking part in each operation (a tool worker). */
+  worker?: CpuSource;
 }
 
 /**
@@ -158,6 +171,7 @@ export async function measureConcurrent(
     );
   }
   const samples: number[] = [];
+  const w0 = await options.worker?.cpuUs();
   const [c0, s0] = await cpuPair(options.server);
   const start = nowUs();
   await Promise.all(
@@ -171,12 +185,14 @@ export async function measureConcurrent(
   );
   const wallUs = nowUs() - start;
   const [c1, s1] = await cpuPair(options.server);
+  const w1 = await options.worker?.cpuUs();
   return {
     samplesUs: samples,
     ops: workers * perWorker,
     wallUs,
     cpuClientUs: c1 - c0,
     cpuServerUs: s0 === null || s1 === null ? null : s1 - s0,
+    ...workerCpu(w0, w1),
   };
 }
 
@@ -205,6 +221,7 @@ export function toCase(m: Measurement, meta: CaseMeta): CaseResult {
     unit,
     median: s.median * f,
     p99: s.n > 1 ? s.p99 * f : null,
+    max: s.max * f,
     opsPerSec: m.wallUs > 0 ? (m.ops * 1e6) / m.wallUs : null,
     cpuUsPerOpClient: m.cpuClientUs / m.ops,
     cpuUsPerOpServer: m.cpuServerUs === null ? null : m.cpuServerUs / m.ops,
@@ -215,6 +232,11 @@ export function toCase(m: Measurement, meta: CaseMeta): CaseResult {
   };
   if (meta.floor !== undefined) result.floor = meta.floor;
   if (meta.protocol !== undefined) result.protocol = meta.protocol;
-  if (meta.extra !== undefined) result.extra = meta.extra;
+  if (meta.extra !== undefined || m.cpuWorkerUs !== undefined) {
+    result.extra = {
+      ...meta.extra,
+      ...(m.cpuWorkerUs === undefined ? {} : { cpuUsPerOpWorker: m.cpuWorkerUs / m.ops }),
+    };
+  }
   return result;
 }

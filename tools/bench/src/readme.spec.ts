@@ -23,6 +23,10 @@ describe('README', () => {
     expect(isKnownCase('bridge.grpc.concurrent.w64')).toBe(true);
     expect(isKnownCase('store.get.n1000000')).toBe(true);
     expect(isKnownCase('floor.http2.unary')).toBe(true);
+    expect(isKnownCase('tools.grpc.host.concurrent.w100')).toBe(true);
+    expect(isKnownCase('tools.grpc.host.batch.call_many_50')).toBe(true);
+    expect(isKnownCase('tools.grpc.host.stream_10mib.throughput')).toBe(true);
+    expect(isKnownCase('store.get_hot.n1000000')).toBe(true);
     expect(isKnownCase('store.get.nX')).toBe(false);
     expect(isKnownCase('floorXhttp2.unary')).toBe(false);
   });

@@ -14,6 +14,7 @@ const GROUP_TITLES: Record<string, string> = {
   access: '80/20 access pattern (20 variables, 4 hot get 80%)',
   concurrency: 'Concurrent workers (one op = get + set on concurrent_{i%10})',
   scale: 'Session size (bridge server)',
+  tools: 'Tool calls (host tools in the bridge server, worker tools in a forked worker process)',
   types: 'Types engine (in process)',
   store: 'Store (in process)',
 };
@@ -36,13 +37,13 @@ function extraText(c: CaseResult): string {
 
 function table(cases: CaseResult[]): string[] {
   const lines = [
-    '| case | unit | median | p99 | ops/s | × floor | CPU µs/op client | CPU µs/op server | notes |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---|',
+    '| case | unit | median | p99 | max | ops/s | × floor | CPU µs/op client | CPU µs/op server | notes |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   for (const c of cases) {
     const floorNote = c.floor && c.ratioToFloor !== null ? ` (vs ${c.floor})` : '';
     lines.push(
-      `| \`${c.name}\` | ${c.unit} | ${fmt(c.median)} | ${fmt(c.p99)} | ${fmt(c.opsPerSec)} | ${fmt(c.ratioToFloor)}${floorNote} | ${fmt(c.cpuUsPerOpClient)} | ${fmt(c.cpuUsPerOpServer)} | ${[c.protocol ? `protocol ${c.protocol}` : '', extraText(c)].filter(Boolean).join('; ')} |`,
+      `| \`${c.name}\` | ${c.unit} | ${fmt(c.median)} | ${fmt(c.p99)} | ${fmt(c.max)} | ${fmt(c.opsPerSec)} | ${fmt(c.ratioToFloor)}${floorNote} | ${fmt(c.cpuUsPerOpClient)} | ${fmt(c.cpuUsPerOpServer)} | ${[c.protocol ? `protocol ${c.protocol}` : '', extraText(c)].filter(Boolean).join('; ')} |`,
     );
   }
   return lines;
@@ -145,23 +146,102 @@ function derived(results: BenchResults): string[] {
       `- Bridge get with 10 variables ${fmt(toUs(small.median, small.unit))} µs vs ${large.name.split('_').pop()} variables ${fmt(toUs(large.median, large.unit))} µs (×${fmt(large.median / small.median)}).`,
     );
   }
-  const storeGets = results.cases
-    .filter((c) => /^store\.get\.n\d+$/.test(c.name))
-    .sort((a, b) => Number(a.name.split('.n')[1]) - Number(b.name.split('.n')[1]));
-  if (storeGets.length >= 2) {
-    const lo = storeGets[0]!;
-    const hi = storeGets[storeGets.length - 1]!;
-    const ref = get(`store.map_reference.${hi.name.split('.').pop()}`);
-    out.push(
-      `- In-process store get: ${storeGets.map((c) => `${c.name.split('.n')[1]} variables ${fmt(c.median)} ns`).join(', ')} ` +
-        `(×${fmt(hi.median / lo.median)} from smallest to largest)` +
-        (ref
-          ? `; a plain Map with the same keys and access order costs ${fmt(ref.median)} ns at the largest size (memory latency).`
-          : '.'),
-    );
-  }
+  out.push(...toolFigures(results));
+  out.push(...storeFlatness(results));
   const heap = results.cases.filter((c) => c.unit === 'bytes');
   for (const h of heap) out.push(`- \`${h.name}\`: ${fmt(h.median)} bytes${h.extra ? ` (${extraText(h)})` : ''}.`);
+  return out;
+}
+
+/** Issue 4's bound on in-process get time from 10 to 1,000,000 variables. */
+export const STORE_FLATNESS_TARGET = 1.2;
+
+/**
+ * Store get flatness, both ways it is measured: random keys across the
+ * whole session (includes CPU cache misses, grows with the session's memory
+ * footprint) and the same 10 hot keys (the lookup algorithm), each as the
+ * ratio largest/smallest session against issue 4's 1.2x.
+ */
+export function storeFlatness(results: BenchResults): string[] {
+  const out: string[] = [];
+  const series = (prefix: string): CaseResult[] =>
+    results.cases
+      .filter((c) => new RegExp(`^store\\.${prefix}\\.n\\d+$`).test(c.name))
+      .sort((a, b) => Number(a.name.split('.n').pop()) - Number(b.name.split('.n').pop()));
+  const sizes = (cs: CaseResult[]): string =>
+    cs.map((c) => `${Number(c.name.split('.n').pop()).toLocaleString('en-US')} → ${fmt(c.median)} ns`).join(', ');
+  for (const [prefix, label] of [
+    ['get', 'random keys across the whole session (includes CPU cache misses)'],
+    ['get_hot', 'the same 10 hot keys (the lookup itself)'],
+  ] as const) {
+    const cs = series(prefix);
+    if (cs.length < 2) continue;
+    const lo = cs[0]!;
+    const hi = cs[cs.length - 1]!;
+    const ratio = hi.median / lo.median;
+    const loN = Number(lo.name.split('.n').pop()).toLocaleString('en-US');
+    const hiN = Number(hi.name.split('.n').pop()).toLocaleString('en-US');
+    out.push(
+      `- **Store get flatness, ${label}** (\`store.${prefix}.n{n}\`): ${sizes(cs)}; ` +
+        `**${hiN}/${loN} = ×${fmt(ratio)}** (issue 4 asks ≤ ×${STORE_FLATNESS_TARGET}: ${ratio <= STORE_FLATNESS_TARGET ? 'met' : 'not met'}).`,
+    );
+  }
+  const gets = series('get');
+  const hi = gets[gets.length - 1];
+  const ref = hi ? results.cases.find((c) => c.name === `store.map_reference.${hi.name.split('.').pop()}`) : undefined;
+  if (hi && ref) {
+    out.push(
+      `- A plain Map with the same random keys and access order costs ${fmt(ref.median)} ns at the largest size (memory latency alone).`,
+    );
+  }
+  return out;
+}
+
+/** Derived figures of the tool cases: echo latencies, stream throughput vs the target, concurrency, batch. */
+export function toolFigures(results: BenchResults): string[] {
+  const out: string[] = [];
+  const get = (n: string): CaseResult | undefined => results.cases.find((c) => c.name === n);
+  for (const [kind, label] of [
+    ['host', 'host tool'],
+    ['worker', 'worker tool (forked worker process)'],
+  ] as const) {
+    const c = get(`tools.grpc.${kind}.echo`);
+    if (!c) continue;
+    const w = c.extra?.['cpuUsPerOpWorker'];
+    out.push(
+      `- Echo, ${label}: median ${fmt(c.median)} µs, p99 ${fmt(c.p99)} µs, max ${fmt(c.max)} µs, ×${fmt(c.ratioToFloor)} the floor; ` +
+        `CPU per call: client ${fmt(c.cpuUsPerOpClient)} µs, server ${fmt(c.cpuUsPerOpServer)} µs` +
+        (typeof w === 'number' ? `, worker ${fmt(w)} µs` : '') +
+        '.',
+    );
+  }
+  const t = get('tools.grpc.host.stream_10mib.throughput');
+  const b = get('baseline.connect.grpc.stream_10mib.throughput');
+  if (t) {
+    const target = Number(t.extra?.['targetMBps'] ?? 50);
+    out.push(
+      `- Streaming 10 MiB in 64 KiB uint8 chunks: **${fmt(t.median)} MB/s** through the bridge` +
+        (b
+          ? ` vs ${fmt(b.median)} MB/s from a bare connect-node stream of the same messages (×${fmt(t.median / b.median)})`
+          : '') +
+        `; the seed's target of > ${target} MB/s is **${t.median > target ? 'met' : 'NOT met'}**.`,
+    );
+  }
+  const conc = results.cases
+    .filter((c) => /^tools\.grpc\.host\.concurrent\.w\d+$/.test(c.name))
+    .sort((x, y) => Number(x.extra?.['workers']) - Number(y.extra?.['workers']));
+  if (conc.length > 0) {
+    out.push(
+      `- Tool calls in flight: ${conc.map((c) => `${String(c.extra?.['workers'])} → ${fmt(c.opsPerSec)} calls/s (median ${fmt(c.median)} µs, p99 ${fmt(c.p99)} µs)`).join('; ')}.`,
+    );
+  }
+  const seq = results.cases.find((c) => /^tools\.grpc\.host\.batch\.sequential_\d+$/.test(c.name));
+  const many = results.cases.find((c) => /^tools\.grpc\.host\.batch\.call_many_\d+$/.test(c.name));
+  if (seq && many) {
+    out.push(
+      `- ${String(seq.extra?.['calls'])} tool calls: sequential ${fmt(seq.median)} ms, one callMany ${fmt(many.median)} ms (speed-up ×${fmt(seq.median / many.median)}).`,
+    );
+  }
   return out;
 }
 

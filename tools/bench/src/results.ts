@@ -2,8 +2,8 @@
  * The shape of bench-results/results.json and the ratio-to-floor computation.
  */
 
-/** Units a case can be reported in. Time units are per operation. */
-export type Unit = 'ns' | 'us' | 'ms' | 's' | 'bytes' | '%';
+/** Units a case can be reported in. Time units are per operation; `MB/s` is a throughput (10^6 bytes per second). */
+export type Unit = 'ns' | 'us' | 'ms' | 's' | 'bytes' | '%' | 'MB/s';
 
 /** The case the bench treats as the floor: a raw node:http2 unary round trip, 1 in flight. */
 export const FLOOR_CASE = 'floor.http2.unary';
@@ -18,6 +18,8 @@ export interface CaseResult {
   median: number;
   /** 99th percentile per operation, nearest rank; null when the case has one sample. */
   p99: number | null;
+  /** Largest sample per operation, in `unit` (timed cases only; absent for figures that are not samples). */
+  max?: number;
   /** Operations per second over the whole measured loop (wall time), null where meaningless. */
   opsPerSec: number | null;
   /** Client (bench process) CPU time per operation, microseconds (user + system). */

@@ -10,7 +10,15 @@ import { fileURLToPath } from 'node:url';
 import { parseRunArgs } from './args.js';
 import { FULL, QUICK, fmtUs, type BenchContext } from './context.js';
 import { renderReport } from './report.js';
-import { FLOOR_CASE, computeRatios, toUs, type BenchResults, type CaseResult, type Distribution } from './results.js';
+import {
+  FLOOR_CASE,
+  computeRatios,
+  isTimeUnit,
+  toUs,
+  type BenchResults,
+  type CaseResult,
+  type Distribution,
+} from './results.js';
 import { renderReportSvg } from './svg.js';
 import { remeasureFloor, runBaselines, runRedis } from './suites/baselines.js';
 import { SUITE_NAMES, isKnownCase } from './catalog.js';
@@ -34,6 +42,7 @@ async function loadSuites(): Promise<Record<(typeof SUITE_NAMES)[number], Suite>
       if (info.redis === null) return 'skipped: redis-server is not on PATH';
     },
     bridge: async (ctx) => (await import('./suites/bridge.js')).runBridge(ctx),
+    tools: async (ctx) => (await import('./suites/tools.js')).runTools(ctx),
     types: async (ctx) => (await import('./suites/types.js')).runTypes(ctx),
     store: async (ctx) => (await import('./suites/store.js')).runStore(ctx),
   };
@@ -147,8 +156,7 @@ async function main(): Promise<number> {
   );
   const width = Math.max(...results.cases.map((c) => c.name.length), 4);
   for (const c of results.cases) {
-    const time =
-      c.unit === 'bytes' || c.unit === '%' ? `${c.median.toFixed(1)} ${c.unit}` : fmtUs(toUs(c.median, c.unit));
+    const time = isTimeUnit(c.unit) ? fmtUs(toUs(c.median, c.unit)) : `${c.median.toFixed(1)} ${c.unit}`;
     process.stderr.write(
       `  ${c.name.padEnd(width)} ${time.padStart(11)}  ×floor ${c.ratioToFloor === null ? '–' : c.ratioToFloor.toFixed(3)}\n`,
     );

@@ -106,6 +106,21 @@ describe('renderReportSvg', () => {
         c('bridge.grpc.concurrent.w10', 3000, { extra: { workers: 10 } }),
         c('store.get.n10', 200, { unit: 'ns', group: 'store' }),
         c('store.get.n1000000', 900, { unit: 'ns', group: 'store' }),
+        c('store.get_hot.n10', 150, { unit: 'ns', group: 'store' }),
+        c('store.get_hot.n1000000', 160, { unit: 'ns', group: 'store' }),
+        c('tools.grpc.host.echo', 400, { group: 'tools' }),
+        c('tools.grpc.worker.echo', 900, { group: 'tools', extra: { cpuUsPerOpWorker: 120 } }),
+        c('tools.grpc.host.concurrent.w10', 2000, { group: 'tools', extra: { workers: 10 } }),
+        c('tools.grpc.host.batch.sequential_50', 20, { unit: 'ms', group: 'tools', extra: { calls: 50 } }),
+        c('tools.grpc.host.batch.call_many_50', 4, { unit: 'ms', group: 'tools', extra: { calls: 50 } }),
+        c('tools.grpc.host.stream_10mib.throughput', 80, {
+          unit: 'MB/s',
+          better: 'higher',
+          group: 'tools',
+          p99: null,
+          extra: { targetMBps: 50 },
+        }),
+        c('baseline.connect.grpc.stream_10mib.throughput', 120, { unit: 'MB/s', better: 'higher', group: 'tools' }),
       ]),
     );
     expect(svg.startsWith('<?xml')).toBe(true);
@@ -119,11 +134,18 @@ describe('renderReportSvg', () => {
       'Batch vs individual',
       'Concurrent scalability',
       'Server CPU per unary call',
+      'Tool calls, 1 in flight',
+      'Tool streaming, 10 MiB',
     ]) {
       expect(svg).toContain(title);
     }
     expect(svg).toContain('Test &lt;CPU&gt; &amp; &quot;Co&quot;');
     expect(svg).not.toMatch(/NaN|Infinity|undefined/);
+    expect(svg).toContain('host tool (1 call per op)');
+    expect(svg).toContain('store get, same 10 hot keys');
+    expect(svg).toContain('seed target: 50');
+    // 50 sequential calls in 20 ms: 400 µs per call.
+    expect(svg).toContain('sequential, per call: 400');
   });
 
   it('should still be well-formed when a run has no cases', () => {
@@ -151,5 +173,49 @@ describe('renderReport', () => {
     expect(md).toContain("connect-node's server costs 4× grpc-js's CPU per unary call");
     expect(md).toContain('| `bridge.grpc.get.uncached` | us | 400 |');
     expect(md).toContain('![benchmark chart](report.svg)');
+  });
+});
+
+describe('renderReport derived figures', () => {
+  it('should give both store flatness ratios, labelled, against issue 4', () => {
+    const md = renderReport(
+      results([
+        c('store.get.n10', 100, { unit: 'ns', group: 'store' }),
+        c('store.get.n10000', 150, { unit: 'ns', group: 'store' }),
+        c('store.get.n1000000', 300, { unit: 'ns', group: 'store' }),
+        c('store.get_hot.n10', 100, { unit: 'ns', group: 'store' }),
+        c('store.get_hot.n1000000', 110, { unit: 'ns', group: 'store' }),
+        c('store.map_reference.n1000000', 250, { unit: 'ns', group: 'store' }),
+      ]),
+    );
+    expect(md).toContain('random keys across the whole session');
+    expect(md).toContain('**1,000,000/10 = ×3** (issue 4 asks ≤ ×1.2: not met)');
+    expect(md).toContain('the same 10 hot keys');
+    expect(md).toContain('**1,000,000/10 = ×1.1** (issue 4 asks ≤ ×1.2: met)');
+    expect(md).toContain('plain Map with the same random keys and access order costs 250 ns');
+  });
+
+  it('should state the tool figures and whether the streaming target is met', () => {
+    const rows = (mbps: number): CaseResult[] => [
+      c('floor.http2.unary', 100),
+      c('tools.grpc.worker.echo', 500, { group: 'tools', max: 2000, extra: { cpuUsPerOpWorker: 77 } }),
+      c('tools.grpc.host.stream_10mib.throughput', mbps, {
+        unit: 'MB/s',
+        better: 'higher',
+        group: 'tools',
+        extra: { targetMBps: 50 },
+      }),
+      c('baseline.connect.grpc.stream_10mib.throughput', 100, { unit: 'MB/s', better: 'higher', group: 'tools' }),
+      c('tools.grpc.host.batch.sequential_50', 20, { unit: 'ms', group: 'tools', extra: { calls: 50 } }),
+      c('tools.grpc.host.batch.call_many_50', 4, { unit: 'ms', group: 'tools', extra: { calls: 50 } }),
+    ];
+    const met = renderReport(results(rows(80)));
+    expect(met).toContain('max 2,000 µs, ×5 the floor');
+    expect(met).toContain('worker 77 µs');
+    expect(met).toContain('**80 MB/s** through the bridge vs 100 MB/s');
+    expect(met).toContain('> 50 MB/s is **met**');
+    expect(met).toContain('sequential 20 ms, one callMany 4 ms (speed-up ×5)');
+    expect(met).toContain('| `tools.grpc.host.stream_10mib.throughput` | MB/s | 80 |');
+    expect(renderReport(results(rows(40)))).toContain('> 50 MB/s is **NOT met**');
   });
 });

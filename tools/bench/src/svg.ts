@@ -268,13 +268,15 @@ const COLORS = {
   bridge: '#0969da',
   bridge2: '#8250df',
   redis: '#1a7f37',
+  tool: '#bc4c00',
+  target: '#d0d7de',
 };
 
 const us = (c: CaseResult | undefined): number => (c && isTimeUnit(c.unit) ? toUs(c.median, c.unit) : NaN);
 const usP99 = (c: CaseResult | undefined): number | undefined =>
   c && c.p99 !== null && isTimeUnit(c.unit) ? toUs(c.p99, c.unit) : undefined;
 
-/** Builds the whole chart (six panels, 3 x 2) of a run. */
+/** Builds the whole chart (eight panels, 4 rows of 2) of a run. */
 export function renderReportSvg(results: BenchResults): string {
   const W = 600;
   const H = 380;
@@ -356,6 +358,7 @@ export function renderReportSvg(results: BenchResults): string {
       [
         { name: 'bridge (grpc)', color: COLORS.bridge, points: conc('bridge.grpc.concurrent.w') },
         { name: 'raw HTTP/2 floor', color: COLORS.floor, points: conc('floor.http2.concurrent.w'), dashed: true },
+        { name: 'host tool (1 call per op)', color: COLORS.tool, points: conc('tools.grpc.host.concurrent.w') },
       ],
       { xLog: true, yLog: true, legend: 'left' },
     ),
@@ -396,11 +399,61 @@ export function renderReportSvg(results: BenchResults): string {
       'variables in the session',
       'ns per operation (log)',
       [
-        { name: 'store get', color: COLORS.bridge, points: scale('get') },
+        { name: 'store get, random keys', color: COLORS.bridge, points: scale('get') },
+        { name: 'store get, same 10 hot keys', color: COLORS.tool, points: scale('get_hot') },
         { name: 'store update', color: COLORS.bridge2, points: scale('update') },
         { name: 'plain Map get (reference)', color: COLORS.floor, points: scale('map_reference'), dashed: true },
       ],
       { xLog: true, yLog: true, legend: 'left' },
+    ),
+  );
+
+  // 7. Tool calls, 1 in flight: echo of a host tool and of a worker tool, and the batch per call.
+  const perCall = (name: string): number => {
+    const c = get(name);
+    const calls = Number(c?.extra?.['calls'] ?? NaN);
+    return us(c) / calls;
+  };
+  const batchName = (kind: string): string =>
+    results.cases.find((c) => new RegExp(`^tools\\.grpc\\.host\\.batch\\.${kind}_\\d+$`).test(c.name))?.name ?? '';
+  panels.push(
+    barPanel(
+      box(6),
+      'Tool calls, 1 in flight (median, p99 whisker)',
+      'µs per call (log)',
+      [
+        bar('raw HTTP/2 (floor)', 'floor.http2.unary', COLORS.floor),
+        bar('host tool echo', 'tools.grpc.host.echo', COLORS.bridge),
+        bar('worker tool echo', 'tools.grpc.worker.echo', COLORS.bridge2),
+        { label: 'sequential, per call', value: perCall(batchName('sequential')), color: COLORS.tool },
+        { label: 'callMany, per call', value: perCall(batchName('call_many')), color: COLORS.tool },
+      ],
+      true,
+    ),
+  );
+  // 8. Streaming throughput of 10 MiB in 64 KiB binary chunks, against the bare framework and the seed's target.
+  const mbps = (name: string): number => {
+    const c = get(name);
+    return c && c.unit === 'MB/s' ? c.median : NaN;
+  };
+  const streamed = get('tools.grpc.host.stream_10mib.throughput');
+  panels.push(
+    barPanel(
+      box(7),
+      'Tool streaming, 10 MiB in 64 KiB uint8 chunks',
+      'MB/s (10^6 bytes/s; higher is better)',
+      [
+        { label: 'bridge stream tool', value: mbps('tools.grpc.host.stream_10mib.throughput'), color: COLORS.bridge },
+        {
+          label: 'bare connect-node',
+          value: mbps('baseline.connect.grpc.stream_10mib.throughput'),
+          color: COLORS.connect,
+        },
+        ...(streamed
+          ? [{ label: 'seed target', value: Number(streamed.extra?.['targetMBps'] ?? 50), color: COLORS.target }]
+          : []),
+      ],
+      false,
     ),
   );
 
