@@ -237,6 +237,13 @@ export function toolCancelled(toolName: string): ConnectError {
   });
 }
 
+/** NOT_FOUND ToolNotFound, as the store reports it, for a worker tool whose last worker just left. */
+export function toolNotFound(toolName: string, sessionId: string): ConnectError {
+  return bridgeError(Code.NotFound, ErrorType.TOOL_NOT_FOUND, `tool ${toolName} not found in session ${sessionId}`, {
+    details: { tool: toolName, session: sessionId },
+  });
+}
+
 /** UNAVAILABLE naming a worker (disconnected, missed heartbeats, replaced, gone). */
 export function workerUnavailable(workerId: string, message: string): ConnectError {
   return bridgeError(Code.Unavailable, ErrorType.UNAVAILABLE, message, { details: { worker: workerId } });

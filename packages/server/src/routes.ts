@@ -1,5 +1,6 @@
 // The embeddable part: Connect routes for SessionService, VariableService and
 // grpc.health.v1.Health, usable with any Connect server adapter.
+import { setMaxListeners } from 'node:events';
 import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
 import { compressionGzip } from '@connectrpc/connect-node';
 import { Health, SessionService, ToolService, ToolWorkerService, VariableService } from '@unified-bridge/proto';
@@ -201,6 +202,9 @@ export function createBridgeRoutes(options: BridgeRoutesOptions = {}): BridgeRou
   const calls = new CallTracker();
   const streams = new AbortController(); // ends streams at shutdown
   const force = new AbortController(); // aborts whatever is left after the grace period
+  // Connect links every call's signal to `force.signal` (its shutdownSignal),
+  // one abort listener per call in flight: a listener count is not a leak here.
+  setMaxListeners(0, streams.signal, force.signal);
   const limit = createMessageLimit(maxMessageBytes);
 
   const deps = { store, sessionTtlMs: options.sessionTtlMs, streamsSignal: streams.signal };

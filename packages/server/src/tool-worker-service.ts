@@ -58,7 +58,7 @@ export function createToolWorkerServiceImpl(
       });
       if (problems.length > 0) throw invalidToolSpec(problems);
       const sessionId = req.sessionId === '' ? null : req.sessionId;
-      if (sessionId !== null) await visibleSession(deps, ctx, sessionId);
+      const session = sessionId === null ? undefined : await visibleSession(deps, ctx, sessionId);
       const signal = AbortSignal.any([ctx.signal, deps.streamsSignal]);
       signal.throwIfAborted();
 
@@ -68,6 +68,7 @@ export function createToolWorkerServiceImpl(
         principal: principalOf(ctx),
         maxConcurrency: req.maxConcurrency,
         tools,
+        ...(session !== undefined ? { sessionTtlMs: session.ttlMs } : {}),
       });
       const onAbort = () => {
         const reason = deps.streamsSignal.aborted

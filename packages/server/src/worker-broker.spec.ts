@@ -4,8 +4,9 @@ import { Code, createClient, createRouterTransport } from '@connectrpc/connect';
 import type { Client, Transport } from '@connectrpc/connect';
 import { ErrorDetailSchema, ErrorType, SessionService, ToolService } from '@unified-bridge/proto';
 import type { Value } from '@unified-bridge/proto';
+import { MemoryStore } from '@unified-bridge/store';
 import { fromWire } from '@unified-bridge/types';
-import { expectFailure } from '../test/helpers.js';
+import { expectFailure, FakeClock } from '../test/helpers.js';
 import { RawWorker, rejection } from '../test/tool-helpers.js';
 import { silentLogger } from './logger.js';
 import { createBridgeRoutes } from './routes.js';
@@ -311,5 +312,102 @@ describe('ToolWorkerService and the worker broker (router transport)', () => {
     await s.routes.shutdown({ graceMs: 0 });
     const end = await w.ended;
     expect([end?.code, end?.rawMessage]).toEqual([Code.Unavailable, 'server shutting down']);
+  });
+
+  it('should answer new calls with ToolNotFound from the tick its last worker leaves, before the store catches up', async () => {
+    /** A store whose tool removals wait for the test: the window between the stream's end and the store update. */
+    class GatedStore extends MemoryStore {
+      gate: Promise<void> = Promise.resolve();
+      onUnregister: () => void = () => {};
+      onUnregistered: () => void = () => {};
+      override async unregisterTool(sessionId: string | null, name: string, owner: string): Promise<void> {
+        this.onUnregister();
+        await this.gate;
+        await super.unregisterTool(sessionId, name, owner);
+        this.onUnregistered();
+      }
+    }
+    const store = new GatedStore({ sweepIntervalMs: 0 });
+    s = await setup({ store });
+    const w = s.worker({ sessionId: s.sid, workerId: 'w-leaving', tools: [echo] });
+    await w.registered;
+    const inFlight = s.tools.executeTool({ sessionId: s.sid, toolName: 'echo', arguments: { text: 'x' } });
+    await w.call();
+    let release!: () => void;
+    store.gate = new Promise((resolve) => (release = resolve));
+    const unregistering = new Promise<void>((resolve) => (store.onUnregister = resolve));
+    const unregistered = new Promise<void>((resolve) => (store.onUnregistered = resolve));
+    await w.stop();
+    await unregistering;
+    // The store still has the tool, but nothing serves it any more.
+    expect((await store.getTool(s.sid, 'echo')).owner).toBe('w-leaving');
+    const d = await expectFailure(
+      s.tools.executeTool({ sessionId: s.sid, toolName: 'echo', arguments: { text: 'x' } }),
+      Code.NotFound,
+      ErrorType.TOOL_NOT_FOUND,
+    );
+    expect(d.details).toEqual({ tool: 'echo', session: s.sid });
+    // The call it had accepted fails with UNAVAILABLE naming it.
+    expect((await expectFailure(inFlight, Code.Unavailable, ErrorType.UNAVAILABLE)).details['worker']).toBe(
+      'w-leaving',
+    );
+    release();
+    await unregistered;
+    await expect(store.getTool(s.sid, 'echo')).rejects.toMatchObject({ type: 'ToolNotFound' });
+    await s.close();
+    await store.close();
+  });
+
+  it("should keep a worker's session alive: its heartbeats slide the session's idle TTL", async () => {
+    const clock = new FakeClock();
+    class CountingStore extends MemoryStore {
+      touchedUntil = 0;
+      override async touchSession(sessionId: string) {
+        const r = await super.touchSession(sessionId);
+        this.touchedUntil = Math.max(this.touchedUntil, r.expiresAt);
+        return r;
+      }
+    }
+    const store = new CountingStore({ clock, sweepIntervalMs: 0 });
+    s = await setup({ store, workerHeartbeatIntervalMs: 20 });
+    const { session } = await s.sessions.createSession({ ttlSeconds: 1 });
+    const sid = session!.id;
+    const expiresAt = async (): Promise<number> =>
+      (await store.listSessions()).sessions.find((x) => x.id === sid)!.expiresAt; // listing does not slide TTLs
+    const w = s.worker({ sessionId: sid, tools: [echo], handler: () => 'still here' });
+    await w.registered;
+    const before = await expiresAt();
+    clock.advance(900); // 100 ms (fake) left of the 1 s TTL
+    // Checked at each ping: a heartbeat touched the session after the clock moved.
+    await w.until(() => store.touchedUntil >= before + 900);
+    expect(await expiresAt()).toBeGreaterThanOrEqual(before + 900);
+    clock.advance(900); // past the TTL the session had before the heartbeat
+    expect(store.sweepExpired()).toBe(0);
+    const res = await s.tools.executeTool({ sessionId: sid, toolName: 'echo', arguments: { text: 'x' } });
+    expect(value(res.result)).toBe('still here');
+    await s.close();
+    await store.close();
+  });
+
+  it('should not touch the session more than once per heartbeat interval', async () => {
+    const store = new (class extends MemoryStore {
+      touches = 0;
+      override async touchSession(sessionId: string) {
+        this.touches++;
+        return super.touchSession(sessionId);
+      }
+    })({ sweepIntervalMs: 0 });
+    s = await setup({ store, workerHeartbeatIntervalMs: 60_000 });
+    const w = s.worker({ sessionId: s.sid, tools: [echo], heartbeats: false });
+    const { workerId } = await w.registered;
+    for (let i = 0; i < 10; i++) await w.client.workerHeartbeat({ workerId });
+    expect(store.touches).toBe(0); // connecting used the session moments ago: within the interval
+    // A global worker has no session to touch.
+    const g = s.worker({ tools: [{ name: 'global_echo' }], heartbeats: false });
+    const gid = (await g.registered).workerId;
+    await g.client.workerHeartbeat({ workerId: gid });
+    expect(store.touches).toBe(0);
+    await s.close();
+    await store.close();
   });
 });

@@ -13,7 +13,7 @@ import { ErrorType, ServeToolsResponseSchema } from '@unified-bridge/proto';
 import type { ErrorDetail, ServeToolsResponse, Value } from '@unified-bridge/proto';
 import type { SessionStore, ToolRecord } from '@unified-bridge/store';
 import { AsyncQueue } from './async-queue.js';
-import { bridgeError, invalidArgument, workerReportedError, workerUnavailable } from './errors.js';
+import { bridgeError, invalidArgument, toolNotFound, workerReportedError, workerUnavailable } from './errors.js';
 import type { BridgeLogger } from './logger.js';
 import type { Invocation } from './tool-invocation.js';
 
@@ -44,6 +44,8 @@ export interface WorkerRegistration {
   /** Calls it accepts at once (0 means 16). */
   readonly maxConcurrency: number;
   readonly tools: readonly WorkerToolSpec[];
+  /** The idle TTL of the session served, in ms, when known (heartbeats touch it at least twice per TTL). */
+  readonly sessionTtlMs?: number;
 }
 
 interface PendingCall {
@@ -69,6 +71,12 @@ export class Worker {
   lastSeen = Date.now();
   /** Slots given to calls that are about to be sent. */
   reserved = 0;
+  /** When a heartbeat last touched the session served (ms epoch). */
+  lastTouched = Date.now();
+  /** How often heartbeats touch the session, at most (ms). */
+  touchEveryMs = 0;
+  /** Whether a touch of the session is under way. */
+  touching = false;
   ended = false;
   stopWatching: (() => void) | undefined;
 
@@ -243,6 +251,8 @@ export class WorkerBroker {
       }
       this.#workers.set(id, worker);
       worker.lastSeen = Date.now();
+      worker.lastTouched = worker.lastSeen; // connecting read the session, which slid its TTL
+      worker.touchEveryMs = this.#touchEvery(reg.sessionTtlMs);
       this.#startTimer();
       for (const p of joined) this.#pump(p);
       this.#logger.debug(
@@ -265,30 +275,38 @@ export class WorkerBroker {
     return this.#serial(() => this.#release(worker));
   }
 
-  /** The synchronous part of ending a worker: no new calls, calls in flight fail, the stream ends. */
+  /**
+   * The synchronous part of ending a worker, all in the tick its stream ends:
+   * first its tools leave the routing (a pool without workers is gone, so a
+   * new call of its tools fails with ToolNotFound from now on, even while the
+   * store record is still being removed by {@link WorkerBroker.#release}),
+   * then its calls in flight fail with UNAVAILABLE and its stream ends.
+   */
   #drop(worker: Worker, reason: ConnectError, callError: ConnectError = reason): void {
     if (worker.ended) return;
-    worker.events.fail(reason);
     worker.ended = true;
-    worker.stopWatching?.();
     if (this.#workers.get(worker.id) === worker) this.#workers.delete(worker.id);
     const failure =
       callError.code === Code.Unavailable ? callError : workerUnavailable(worker.id, `worker ${worker.id} went away`);
-    for (const call of [...worker.calls.values()]) {
-      this.#finish(call);
-      call.reject(failure);
-    }
+    const orphans: Waiter[] = [];
     for (const p of worker.pools) {
       const i = p.workers.indexOf(worker);
       if (i >= 0) p.workers.splice(i, 1);
       if (p.workers.length === 0) {
         if (this.#pools.get(p.key) === p) this.#pools.delete(p.key);
-        for (const w of p.waiters.splice(0)) {
-          w.signal.removeEventListener('abort', w.onAbort);
-          w.reject(failure);
-        }
+        orphans.push(...p.waiters.splice(0));
       }
     }
+    for (const call of [...worker.calls.values()]) {
+      this.#finish(call);
+      call.reject(failure);
+    }
+    for (const w of orphans) {
+      w.signal.removeEventListener('abort', w.onAbort);
+      w.reject(failure);
+    }
+    worker.events.fail(reason);
+    worker.stopWatching?.();
     if (this.#workers.size === 0) this.#stopTimer();
     this.#logger.debug({ worker: worker.id, reason: reason.rawMessage }, 'tool worker disconnected');
   }
@@ -344,6 +362,38 @@ export class WorkerBroker {
       throw workerUnavailable(workerId, `worker ${workerId} is not connected: open ServeTools again`);
     }
     w.lastSeen = Date.now();
+    this.#touch(w);
+  }
+
+  /** At most once per heartbeat interval, and at least twice per session TTL. */
+  #touchEvery(sessionTtlMs: number | undefined): number {
+    if (sessionTtlMs === undefined || !(sessionTtlMs > 0)) return this.heartbeatIntervalMs;
+    return Math.max(1, Math.min(this.heartbeatIntervalMs, Math.floor(sessionTtlMs / 2)));
+  }
+
+  /**
+   * A worker serving a session is use of that session: its heartbeats slide
+   * the session's idle TTL (store.touchSession), throttled to one touch per
+   * {@link Worker.touchEveryMs}. A session that is gone ends the worker
+   * through the session watch, so a failed touch is only logged.
+   */
+  #touch(w: Worker): void {
+    if (w.sessionId === null || w.touching) return;
+    const now = Date.now();
+    if (now - w.lastTouched < w.touchEveryMs) return;
+    w.touching = true;
+    w.lastTouched = now;
+    const sessionId = w.sessionId;
+    this.#store.touchSession(sessionId).then(
+      (record) => {
+        w.touching = false;
+        w.touchEveryMs = this.#touchEvery(record.ttlMs);
+      },
+      (err: unknown) => {
+        w.touching = false;
+        this.#logger.debug({ err, worker: w.id, session: sessionId }, 'a worker heartbeat could not touch its session');
+      },
+    );
   }
 
   /**
@@ -404,7 +454,8 @@ export class WorkerBroker {
     const record: ToolRecord = inv.tool;
     const pool = this.#pools.get(poolKey(record.sessionId, record.name));
     if (pool === undefined || pool.workers.length === 0) {
-      throw workerUnavailable(record.owner, `no worker serves tool ${record.name} any more`);
+      // Its last worker is gone (the store record is on its way out): the tool no longer exists.
+      throw toolNotFound(record.name, inv.sessionId);
     }
     const worker = await this.#acquire(pool, inv.signal);
     worker.reserved--;
