@@ -163,16 +163,19 @@ function raceSignal<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<
   // The shared fetch goes on for other readers; its outcome is not this caller's concern.
   p.catch(() => undefined);
   if (signal.aborted) return Promise.reject(cancelled(signal));
+  // A signal of this read only: a caller's long-lived signal shared by many
+  // reads in flight gets no listener per read (no MaxListenersExceededWarning).
+  const own = AbortSignal.any([signal]);
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => reject(cancelled(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
+    own.addEventListener('abort', onAbort, { once: true });
     p.then(
       (v) => {
-        signal.removeEventListener('abort', onAbort);
+        own.removeEventListener('abort', onAbort);
         resolve(v);
       },
       (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        own.removeEventListener('abort', onAbort);
         reject(e as Error);
       },
     );

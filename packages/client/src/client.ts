@@ -90,6 +90,19 @@ export interface BridgeClientOptions {
    * worker of this client registering or stopping drop it sooner.
    */
   toolListTtlMs?: number;
+  /**
+   * HTTP/2 settings of the Node.js transports (ignored for HTTP/1.1, by the
+   * `/web` entry point and with `transport`). `maxSessionMemoryMb`: Node's
+   * `maxSessionMemory` per connection, in MB; default 64 (Node's own 10 MB
+   * makes messages near the server's 10 MiB limit fail with
+   * ENHANCE_YOUR_CALM). Raise it with the server's `maxMessageBytes`.
+   *
+   * @example
+   * ```ts
+   * createBridgeClient({ baseUrl, protocol: 'grpc', http2: { maxSessionMemoryMb: 256 } });
+   * ```
+   */
+  http2?: { maxSessionMemoryMb?: number };
   /** Extra Connect interceptors (logging, tracing), run after the token interceptor. Default none. */
   interceptors?: Interceptor[];
   /**

@@ -22,6 +22,12 @@ export function createBridgeClient(options: BridgeClientOptions): BridgeClient {
   if (httpVersion !== '1.1' && httpVersion !== '2') {
     throw new TypeError(`httpVersion must be "1.1" or "2", got ${JSON.stringify(httpVersion)}`);
   }
-  const owned = createNodeTransport({ baseUrl, protocol, httpVersion, interceptors: clientInterceptors(options) });
+  const owned = createNodeTransport({
+    baseUrl,
+    protocol,
+    httpVersion,
+    interceptors: clientInterceptors(options),
+    maxSessionMemoryMb: options.http2?.maxSessionMemoryMb,
+  });
   return new BridgeClient(owned.transport, owned, options);
 }

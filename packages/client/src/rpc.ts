@@ -37,6 +37,20 @@ export function checkTimeout(name: string, v: unknown): number | undefined {
   return v;
 }
 
+type SetMaxListeners = (n: number, ...targets: EventTarget[]) => void;
+
+/**
+ * Lifts Node's "possible EventTarget memory leak" threshold (10 listeners)
+ * on a long-lived signal that every call in flight links to (Connect adds one
+ * abort listener per call): 11 concurrent calls are not a leak. A no-op where
+ * `node:events` is not available (browsers do not warn).
+ */
+export function allowManyListeners(signal: AbortSignal): void {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const events = proc?.getBuiltinModule?.('node:events') as { setMaxListeners?: SetMaxListeners } | undefined;
+  events?.setMaxListeners?.(0, signal);
+}
+
 /**
  * The RPC layer shared by a client and its sessions: generated Connect
  * clients, deadlines, retries and the one ConnectError -> BridgeError
@@ -65,6 +79,8 @@ export class Rpc {
     this.variables = createClient(VariableService, transport);
     this.tools = createClient(ToolService, transport);
     this.workers = createClient(ToolWorkerService, transport);
+    // Every call without a signal of its own links to this one.
+    allowManyListeners(this.#abort.signal);
   }
 
   /** True once {@link close} was called. */

@@ -22,6 +22,25 @@ export interface NodeTransportConfig {
   readonly protocol: BridgeProtocol;
   readonly httpVersion: '1.1' | '2';
   readonly interceptors: Interceptor[];
+  /** Node's `maxSessionMemory` of HTTP/2 connections, in MB. Default {@link DEFAULT_HTTP2_MAX_SESSION_MEMORY_MB}. */
+  readonly maxSessionMemoryMb?: number;
+}
+
+/**
+ * The `maxSessionMemory` (MB) of the client's HTTP/2 connections. Node's
+ * default of 10 MB makes a connection refuse streams with ENHANCE_YOUR_CALM
+ * once about one message near the 10 MiB limit is buffered; 64 MB leaves
+ * room for a few such messages in flight at once.
+ */
+export const DEFAULT_HTTP2_MAX_SESSION_MEMORY_MB = 64;
+
+/** Checks `http2.maxSessionMemoryMb` (RangeError naming the option). */
+export function checkMaxSessionMemoryMb(v: unknown): number {
+  if (v === undefined) return DEFAULT_HTTP2_MAX_SESSION_MEMORY_MB;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 1_000_000) {
+    throw new RangeError(`http2.maxSessionMemoryMb must be a positive integer number of megabytes, got ${String(v)}`);
+  }
+  return v;
 }
 
 /**
@@ -31,11 +50,12 @@ export interface NodeTransportConfig {
  */
 export function createNodeTransport(config: NodeTransportConfig): OwnedTransport {
   const { baseUrl, protocol, httpVersion, interceptors } = config;
+  const maxSessionMemory = checkMaxSessionMemoryMb(config.maxSessionMemoryMb);
   if (protocol === 'grpc' && httpVersion === '1.1') {
     throw new RangeError('protocol "grpc" needs HTTP/2: use httpVersion "2", or protocol "connect" / "grpc-web"');
   }
   if (httpVersion === '2') {
-    const sessionManager = new Http2SessionManager(baseUrl, { idleConnectionTimeoutMs: 15_000 });
+    const sessionManager = new Http2SessionManager(baseUrl, { idleConnectionTimeoutMs: 15_000 }, { maxSessionMemory });
     const common = { baseUrl, httpVersion, sessionManager, interceptors } as const;
     const transport =
       protocol === 'grpc'

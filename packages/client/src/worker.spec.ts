@@ -329,6 +329,69 @@ describe('client.serveTools (in-memory transport)', () => {
     expect(() => caller.serveTools(session, { a: () => 1 }, { maxConcurrency: 0 })).toThrow(RangeError);
   });
 
+  it('should stop after stopGraceMs when a handler ignores its signal, telling onError and leaving it running', async () => {
+    const started = signalled();
+    let seen: AbortSignal | undefined;
+    const errors: BridgeError[] = [];
+    const worker = host.serveTools(
+      session,
+      {
+        stuck: (_args, ctx) => {
+          seen = ctx.signal;
+          started.resolve();
+          return new Promise(() => {}); // never settles, ignores ctx.signal
+        },
+      },
+      { stopGraceMs: 20, onError: (e) => errors.push(e) },
+    );
+    await worker.ready;
+    const abortCall = new AbortController();
+    const call = session.tools.call('stuck', {}, { signal: abortCall.signal }).catch((e: unknown) => e);
+    await started.promise;
+    expect(worker.activeCalls).toBe(1);
+    await worker.stop(); // would never resolve without the grace period
+    await expect(worker.closed).resolves.toBeUndefined();
+    expect(seen?.aborted).toBe(true);
+    expect(errors).toEqual([
+      expect.objectContaining({
+        type: 'Cancelled',
+        message: expect.stringContaining("tool 'stuck'"),
+        details: { tool: 'stuck', callId: expect.any(String) },
+      }),
+    ]);
+    expect(worker.activeCalls).toBe(1); // left to settle on its own
+    abortCall.abort();
+    expect(isBridgeError(await call)).toBe(true);
+  });
+
+  it('should let client.close() finish when a handler never settles, and check stopGraceMs', async () => {
+    const started = signalled();
+    const worker = host.serveTools(
+      session,
+      {
+        stuck: () => {
+          started.resolve();
+          return new Promise(() => {});
+        },
+      },
+      { stopGraceMs: 0 },
+    );
+    await worker.ready;
+    const abortCall = new AbortController();
+    const call = session.tools.call('stuck', {}, { signal: abortCall.signal }).catch((e: unknown) => e);
+    await started.promise;
+    await host.close();
+    await expect(worker.closed).resolves.toBeUndefined();
+    abortCall.abort();
+    await call;
+    for (const bad of [-1, Number.NaN, '5' as unknown as number, 2 ** 31]) {
+      expect(() => caller.serveTools(session, { a: () => 1 }, { stopGraceMs: bad })).toThrow(
+        /stopGraceMs must be a non-negative number/,
+      );
+    }
+    expect(() => caller.serveTools(session, { a: () => 1 }, { stopGraceMs: Infinity }).stop()).not.toThrow();
+  });
+
   it('should support await using', async () => {
     {
       await using worker = host.serveTools(session, { t: () => 1 });

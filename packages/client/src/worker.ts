@@ -112,7 +112,19 @@ export interface ServeToolsOptions {
   reconnect?: boolean;
   /** Told about failures the worker survives (a broken stream before reconnecting, a lost report). Default: ignored. */
   onError?: (err: BridgeError) => void;
+  /**
+   * How long `stop()` (and `client.close()`) wait for aborted handlers to
+   * settle, in ms; a handler that ignores `ctx.signal` cannot block them past
+   * this. Handlers still running then are reported to `onError` (a
+   * `Cancelled` BridgeError naming the tool and call) and left to settle on
+   * their own; their outcome is never reported. `Infinity` waits for ever.
+   * Default 5000.
+   */
+  stopGraceMs?: number;
 }
+
+/** The default of {@link ServeToolsOptions.stopGraceMs}, in ms. */
+export const DEFAULT_STOP_GRACE_MS = 5000;
 
 /** What a {@link ToolWorker} needs from its client. */
 export interface WorkerContext {
@@ -242,8 +254,9 @@ export class ToolWorker implements AsyncDisposable {
   readonly #maxConcurrency: number;
   readonly #reconnect: boolean;
   readonly #onError: (err: BridgeError) => void;
+  readonly #stopGraceMs: number;
   readonly #stop = new AbortController();
-  readonly #calls = new Map<string, AbortController>();
+  readonly #calls = new Map<string, { readonly ctrl: AbortController; readonly toolName: string }>();
   readonly #running = new Set<Promise<void>>();
   readonly #queue: (() => boolean)[] = [];
   #active = 0;
@@ -253,6 +266,7 @@ export class ToolWorker implements AsyncDisposable {
   #resolveReady!: () => void;
   #rejectReady!: (e: unknown) => void;
   #stopping: Promise<void> | undefined;
+  #registeredOnce = false;
 
   /** Use `client.serveTools()`. */
   constructor(ctx: WorkerContext, sessionId: string, tools: ToolDefinitions, options: ServeToolsOptions = {}) {
@@ -266,6 +280,13 @@ export class ToolWorker implements AsyncDisposable {
     if (options.workerId !== undefined && (typeof options.workerId !== 'string' || options.workerId === '')) {
       throw new TypeError('workerId must be a non-empty string (or omitted to let the server choose)');
     }
+    const grace = options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
+    if (typeof grace !== 'number' || !(grace >= 0) || (grace > 2 ** 31 - 1 && grace !== Infinity)) {
+      throw new RangeError(
+        `stopGraceMs must be a non-negative number of milliseconds (or Infinity), got ${String(options.stopGraceMs)}`,
+      );
+    }
+    this.#stopGraceMs = grace;
     this.#maxConcurrency = max;
     this.#reconnect = options.reconnect ?? true;
     this.#onError = options.onError ?? (() => {});
@@ -302,14 +323,43 @@ export class ToolWorker implements AsyncDisposable {
   /**
    * Stops the worker: closes the stream (the server drops its tools and fails
    * their in-flight calls with UNAVAILABLE), aborts the handlers' signals and
-   * resolves when they have settled. Idempotent; never rejects.
+   * resolves when they have settled, or after `stopGraceMs` (default 5000)
+   * for handlers that ignore their signal, and once the server confirmed the
+   * worker is gone (calls made afterwards are ToolNotFound). Idempotent;
+   * never rejects.
    */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       this.#stop.abort(new BridgeError('Cancelled', 'the worker was stopped'));
       await this.closed.catch(() => {});
+      await this.#awaitServerDrop();
     })();
     return this.#stopping;
+  }
+
+  /**
+   * After the stream was closed: waits until the server confirms it dropped
+   * this worker (a heartbeat answered "not connected"), so that calls made
+   * once `stop()` resolved get ToolNotFound instead of being routed to a
+   * worker that is gone. Bounded by `stopGraceMs` (at most 2 s); skipped when
+   * the client is closed or the worker never registered.
+   */
+  async #awaitServerDrop(): Promise<void> {
+    const { rpc } = this.#ctx;
+    if (!this.#registeredOnce || this.#workerId === '' || rpc.closed) return;
+    const deadline = Date.now() + Math.min(this.#stopGraceMs, 2000);
+    for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
+      const left = deadline - Date.now();
+      if (left <= 0 || rpc.closed) return;
+      try {
+        await rpc.call('write', { timeoutMs: left }, (o) =>
+          rpc.workers.workerHeartbeat(create(WorkerHeartbeatRequestSchema, { workerId: this.#workerId, nonce: 0n }), o),
+        );
+      } catch {
+        return; // "not connected" (or the server is unreachable): nothing left to wait for
+      }
+      await sleep(Math.min(wait, left)).catch(() => {});
+    }
   }
 
   /** Same as {@link stop}: `await using worker = client.serveTools(...)`. */
@@ -339,6 +389,7 @@ export class ToolWorker implements AsyncDisposable {
             if (ev.case === 'registered') {
               registered = true;
               everRegistered = true;
+              this.#registeredOnce = true;
               failures = 0;
               this.#workerId = ev.value.workerId || this.#workerId;
               this.#connected = true;
@@ -352,7 +403,7 @@ export class ToolWorker implements AsyncDisposable {
             } else if (ev.case === 'cancel') {
               this.#calls
                 .get(ev.value.callId)
-                ?.abort(
+                ?.ctrl.abort(
                   new BridgeError(
                     'Cancelled',
                     `the call was cancelled${ev.value.reason ? `: ${ev.value.reason}` : ''}`,
@@ -383,8 +434,38 @@ export class ToolWorker implements AsyncDisposable {
       }
     } finally {
       this.#rejectReady(new BridgeError('Cancelled', 'the worker stopped before it was registered'));
-      await Promise.allSettled([...this.#running]);
+      await this.#settleHandlers();
       this.#ctx.onStopped(this);
+    }
+  }
+
+  /**
+   * Waits for the (aborted) handlers to settle, at most `stopGraceMs`; the
+   * ones still running then are told to `onError` and left to settle alone.
+   */
+  async #settleHandlers(): Promise<void> {
+    if (this.#running.size === 0) return;
+    const all = Promise.allSettled([...this.#running]).then(() => true);
+    if (this.#stopGraceMs === Infinity) {
+      await all;
+      return;
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const graceOver = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.#stopGraceMs);
+      (timer as { unref?: () => void }).unref?.();
+    });
+    const settled = await Promise.race([all, graceOver]);
+    clearTimeout(timer);
+    if (settled) return;
+    for (const [callId, c] of this.#calls) {
+      this.#onError(
+        new BridgeError(
+          'Cancelled',
+          `tool '${c.toolName}' (call ${callId}) ignored its abort signal and did not settle within stopGraceMs (${this.#stopGraceMs} ms): the worker stopped without it`,
+          { details: { tool: c.toolName, callId } },
+        ),
+      );
     }
   }
 
@@ -393,7 +474,7 @@ export class ToolWorker implements AsyncDisposable {
     this.#connected = false;
     if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
     this.#heartbeat = undefined;
-    for (const c of this.#calls.values()) c.abort(new BridgeError('Unavailable', 'the worker stream broke'));
+    for (const c of this.#calls.values()) c.ctrl.abort(new BridgeError('Unavailable', 'the worker stream broke'));
     // Calls waiting for a slot will never be answered on a new stream: drop them.
     for (const start of this.#queue.splice(0)) start();
     if (wasConnected) this.#ctx.onToolsChanged();
@@ -423,7 +504,8 @@ export class ToolWorker implements AsyncDisposable {
     const ctrl = new AbortController();
     // A duplicate call id replaces nothing: the first one keeps running.
     if (this.#calls.has(call.callId)) return;
-    this.#calls.set(call.callId, ctrl);
+    const entry = { ctrl, toolName: call.toolName };
+    this.#calls.set(call.callId, entry);
     const deadline = call.timeoutMs > 0 ? new Date(Date.now() + call.timeoutMs) : undefined;
     const timer =
       call.timeoutMs > 0
@@ -441,7 +523,7 @@ export class ToolWorker implements AsyncDisposable {
       })
       .finally(() => {
         clearTimeout(timer);
-        if (this.#calls.get(call.callId) === ctrl) this.#calls.delete(call.callId);
+        if (this.#calls.get(call.callId) === entry) this.#calls.delete(call.callId);
         this.#running.delete(p);
       });
     this.#running.add(p);
@@ -567,7 +649,9 @@ export class ToolWorker implements AsyncDisposable {
           ),
         );
         if (!r.accepted) {
-          this.#calls.get(call.callId)?.abort(new BridgeError('Cancelled', 'the server no longer waits for this call'));
+          this.#calls
+            .get(call.callId)
+            ?.ctrl.abort(new BridgeError('Cancelled', 'the server no longer waits for this call'));
           throw signal.reason as Error;
         }
       });

@@ -188,6 +188,32 @@ describe('tools against a real server', () => {
       expect(await s2.tools.get(name)({ v: 2 })).toBe(`2@${s2.id}`);
       expect((await s2.tools.get(name).spec).global).toBe(true);
     });
+
+    it('should answer calls made once worker.stop() resolved with ToolNotFound, failing the one in flight', async () => {
+      const caller = client({ protocol, httpVersion });
+      const host = client({ protocol, httpVersion });
+      const session = await caller.createSession({ id: newId() });
+      const started = signalled();
+      const worker = host.serveTools(session.id, {
+        hold: (_args, ctx) => {
+          started.resolve();
+          return new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve('aborted')));
+        },
+        quick: () => 'ok',
+      });
+      await worker.ready;
+      expect(await session.tools.call('quick')).toBe('ok');
+      const inFlight = failure(session.tools.call('hold'));
+      await started.promise;
+      await worker.stop();
+      // The server confirmed the worker is gone: no call is routed to it any more.
+      for (const name of ['quick', 'hold']) {
+        expect(await failure(session.tools.call(name))).toMatchObject({ type: 'ToolNotFound', toolName: name });
+      }
+      expect(await inFlight).toMatchObject({ type: 'Unavailable', details: { worker: worker.workerId } });
+      // The store forgets the tools right after (no listing shows them for long).
+      await eventually(async () => (await session.tools.list({ fresh: true })).length === 0, 'an empty tool list');
+    });
   });
 
   describe('host tools', () => {

@@ -360,6 +360,8 @@ export class FakeTools {
       },
       workerHeartbeat: (req) => {
         this.#enter('workerHeartbeat');
+        // Like the server: a worker whose stream is gone must open ServeTools again.
+        if (!this.workers.has(req.workerId)) throw new ConnectError('worker not connected', Code.Unavailable);
         this.heartbeats.push({ workerId: req.workerId, nonce: req.nonce });
         return {};
       },
