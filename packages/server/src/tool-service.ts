@@ -1,4 +1,5 @@
 // unified_bridge.v1.ToolService: list and call the tools a session sees.
+import { setMaxListeners } from 'node:events';
 import { create } from '@bufbuild/protobuf';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
@@ -102,6 +103,8 @@ export function createToolServiceImpl(
         req.maxConcurrency > 0 ? req.maxConcurrency : DEFAULT_BATCH_CONCURRENCY,
         MAX_BATCH_CALLS,
       );
+      // Each call in flight listens on the request's signal: bounded by `concurrency`.
+      setMaxListeners(concurrency + 10, ctx.signal);
       const results: ToolCallResult[] = new Array<ToolCallResult>(req.calls.length);
       let next = 0;
       const one = async (i: number): Promise<ToolCallResult> => {

@@ -60,6 +60,13 @@ describe('many calls in flight (real sockets)', () => {
     await Promise.all(worker.calls.map((c) => worker.result(c.callId, 'done')));
     expect((await Promise.all(calls)).every((r) => r.result?.kind.value === 'done')).toBe(true);
     await worker.stop();
+    // One ExecuteTools batch with every call in flight at once: each listens on the request's signal.
+    const batch = await tools.executeTools({
+      sessionId: sid,
+      calls: Array.from({ length: CALLS }, () => ({ toolName: 'gate' })),
+      maxConcurrency: CALLS,
+    });
+    expect(batch.results.map((r) => r.outcome.case)).toEqual(Array.from({ length: CALLS }, () => 'result'));
     await Promise.all(Array.from({ length: CALLS }, () => sessions.getSession({ sessionId: sid })));
     await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
     expect(collected.warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message)).toEqual(
