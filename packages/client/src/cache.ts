@@ -208,6 +208,23 @@ function checkTtl(name: string, ttlMs: unknown): void {
   }
 }
 
+/** A monotonic clock in milliseconds, shaped like lru-cache's `perf` option. */
+export interface CacheClock {
+  /** The current time in ms (only differences matter). */
+  now(): number;
+}
+
+let clockForTesting: CacheClock | undefined;
+
+/**
+ * Internal, for this package's unit specs only (not exported from the package entry): makes
+ * caches created from now on read time from `clock` (and not debounce it), so TTL specs advance
+ * time by hand instead of sleeping; `undefined` restores the real clock.
+ */
+export function setCacheClockForTesting(clock: CacheClock | undefined): void {
+  clockForTesting = clock;
+}
+
 /** Attempts of a cold read whose fetch lru-cache aborted because the key was written or deleted meanwhile. */
 const MAX_REFETCH = 8;
 
@@ -236,6 +253,8 @@ export class VariableCache implements BridgeCache {
             max: options.maxEntries,
             ttl: options.ttlMs,
             ttlAutopurge: false,
+            // A test clock is read on every check (lru-cache otherwise caches `now` for 1 ms).
+            ...(clockForTesting === undefined ? {} : { perf: clockForTesting, ttlResolution: 0 }),
             updateAgeOnGet: false,
             allowStale: false,
             noDeleteOnStaleGet: false,

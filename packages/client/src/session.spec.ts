@@ -6,6 +6,7 @@ import { eventually } from '../test/support/eventually.js';
 import type { BridgeClient, BridgeClientOptions } from './client.js';
 import { createBridgeClient } from './node.js';
 import { isBridgeError } from './errors.js';
+import { setCacheClockForTesting } from './cache.js';
 import type { Session } from './session.js';
 import type { VariableEvent } from './watch.js';
 
@@ -283,6 +284,19 @@ describe('Session (in-memory transport)', () => {
   });
 
   describe('cache', () => {
+    /** Makes the caches created in this test read a clock the test advances by hand (no sleeps). */
+    function useManualClock(): { advance(ms: number): void } {
+      let now = 1_000_000;
+      setCacheClockForTesting({ now: () => now });
+      return {
+        advance(ms) {
+          now += ms;
+        },
+      };
+    }
+
+    afterEach(() => setCacheClockForTesting(undefined));
+
     it('should coalesce 100 concurrent cold reads into one RPC', async () => {
       await setup();
       await session.register('a', 'integer', 42);
@@ -310,11 +324,14 @@ describe('Session (in-memory transport)', () => {
     });
 
     it('should serve a value for at most the TTL in ttl mode', async () => {
+      const clock = useManualClock();
       await setup({ cache: { ttlMs: 30 } });
       await session.register('a', 'integer', 0);
       fake.externalSet('s1', 'a', create(ValueSchema, { kind: { case: 'intValue', value: 5n } }));
-      expect(session.peek('a')).toBe(0); // within the TTL: cached
-      await eventually(() => session.peek('a') === undefined, 'the entry to expire');
+      clock.advance(30);
+      expect(session.peek('a')).toBe(0); // at the TTL: still cached
+      clock.advance(1);
+      expect(session.peek('a')).toBeUndefined(); // past it: expired
       expect(await session.get('a')).toBe(5);
     });
 
@@ -327,6 +344,7 @@ describe('Session (in-memory transport)', () => {
     });
 
     it('should clear one session or all, and apply a new TTL to new entries', async () => {
+      const clock = useManualClock();
       await setup({ cache: { ttlMs: 60_000 } });
       const other = await client.createSession({ id: 's2' });
       await session.register('a', 'integer', 1);
@@ -337,7 +355,8 @@ describe('Session (in-memory transport)', () => {
       client.cache.setTtl(10);
       expect(() => client.cache.setTtl(0)).toThrow(/ttlMs/);
       await other.get('a'); // stored with the new TTL
-      await eventually(() => other.peek('a') === undefined, 'the short TTL to pass');
+      clock.advance(11);
+      expect(other.peek('a')).toBeUndefined(); // the short TTL has passed
       expect(session.peek('a')).toBe(1); // stored before, with the long TTL
       client.cache.clear();
       expect(session.peek('a')).toBeUndefined();
@@ -354,6 +373,7 @@ describe('Session (in-memory transport)', () => {
     });
 
     it('should keep entries fresh from the watch stream in watch mode', async () => {
+      const clock = useManualClock();
       await setup({ cache: { mode: 'watch', ttlMs: 10 } });
       await session.register('a', 'integer', 1);
       await eventually(() => session.peek('a') === 1, 'the stream to be live');
@@ -361,7 +381,7 @@ describe('Session (in-memory transport)', () => {
       await eventually(() => session.peek('a') === 2, 'the event to arrive');
       expect(await session.getVariable('a')).toMatchObject({ version: other.version === 1n ? 1 : -1 });
       const reads = fake.count('getVariable');
-      await new Promise((r) => setTimeout(r, 20)); // longer than ttlMs: watch entries do not expire
+      clock.advance(60_000); // far longer than ttlMs: watch entries do not expire
       expect(session.peek('a')).toBe(2);
       expect(fake.count('getVariable')).toBe(reads);
     });

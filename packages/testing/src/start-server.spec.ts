@@ -27,7 +27,7 @@ describe('startServer (with a stand-in CLI)', () => {
       cliPath: fakeCli,
       authTokens: ['t1', 't2'],
       maxMessageBytes: 1024,
-      sessionTtlMs: 1500,
+      sessionTtlMs: 2000,
       logLevel: 'debug',
       args: ['--extra'],
     });
@@ -126,5 +126,14 @@ describe('startServer (with a stand-in CLI)', () => {
     );
     await expect(startServer({ args: 'serve' as never })).rejects.toThrow(/options.args/);
     await expect(startServer({ cliPath: join(__dirname, 'no-such-cli.js') })).rejects.toThrow(/exited \(code 1\)/);
+  });
+
+  it('should reject a sessionTtlMs that is not a whole number of seconds instead of rounding it', async () => {
+    for (const sessionTtlMs of [1500, 999, 60_001]) {
+      const err = await startServer({ cliPath: fakeCli, sessionTtlMs }).then(failIfStarted, (e: unknown) => e as Error);
+      expect(err).toBeInstanceOf(RangeError);
+      expect(err.message).toMatch(/options.sessionTtlMs must be a whole number of seconds/);
+      expect(err.message).toMatch(/multiple of 1000/);
+    }
   });
 });

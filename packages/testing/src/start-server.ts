@@ -30,7 +30,10 @@ export interface StartServerOptions {
   authTokens?: readonly string[];
   /** Largest accepted message in bytes (`--max-message-bytes`); default: the server's (10 MiB). */
   maxMessageBytes?: number;
-  /** Idle session TTL in milliseconds (`--session-ttl`, whole seconds); default: the server's. */
+  /**
+   * Idle session TTL in milliseconds (`--session-ttl`); default: the server's. Must be a whole
+   * number of seconds (e.g. `2000`): the CLI takes seconds, and a silent rounding would change it.
+   */
   sessionTtlMs?: number;
   /** How long the server lets in-flight calls finish on SIGTERM, in ms (`--grace-ms`); default: the server's (10000). */
   serverGraceMs?: number;
@@ -107,6 +110,13 @@ function stringList(name: string, value: unknown, nonEmpty: boolean): readonly s
 function cliArgs(options: StartServerOptions): string[] {
   positive('maxMessageBytes', options.maxMessageBytes, true);
   positive('sessionTtlMs', options.sessionTtlMs);
+  if (options.sessionTtlMs !== undefined && options.sessionTtlMs % 1000 !== 0) {
+    const s = Math.max(1, Math.round(options.sessionTtlMs / 1000));
+    throw new RangeError(
+      `startServer(): options.sessionTtlMs must be a whole number of seconds (the CLI's --session-ttl takes seconds), ` +
+        `got ${String(options.sessionTtlMs)}; use a multiple of 1000 such as ${String(s * 1000)}`,
+    );
+  }
   positive('startupTimeoutMs', options.startupTimeoutMs);
   positive('maxLogLines', options.maxLogLines, true);
   if (options.serverGraceMs !== undefined && !(Number.isInteger(options.serverGraceMs) && options.serverGraceMs >= 0)) {
@@ -122,8 +132,7 @@ function cliArgs(options: StartServerOptions): string[] {
   const args = ['serve', '--host', options.host ?? '127.0.0.1', '--port', '0'];
   for (const token of stringList('authTokens', options.authTokens, true)) args.push('--auth-token', token);
   if (options.maxMessageBytes !== undefined) args.push('--max-message-bytes', String(options.maxMessageBytes));
-  if (options.sessionTtlMs !== undefined)
-    args.push('--session-ttl', String(Math.max(1, Math.ceil(options.sessionTtlMs / 1000))));
+  if (options.sessionTtlMs !== undefined) args.push('--session-ttl', String(options.sessionTtlMs / 1000));
   if (options.serverGraceMs !== undefined) args.push('--grace-ms', String(options.serverGraceMs));
   if (options.logLevel !== undefined) args.push('--log-level', options.logLevel);
   args.push(...stringList('args', options.args, false));
