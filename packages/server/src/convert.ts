@@ -24,7 +24,7 @@ import type {
 import { compileType, fromWire, toWire } from '@unified-bridge/types';
 import { Code } from '@connectrpc/connect';
 import { ErrorType } from '@unified-bridge/proto';
-import { bridgeError, invalidArgument } from './errors.js';
+import { bridgeError, invalidArgument, renderText } from './errors.js';
 
 /** A session record as the wire Session (the owner is never sent). */
 export function sessionToProto(r: SessionRecord): Session {
@@ -121,16 +121,6 @@ export function valueFromWire(field: string, value: Value | undefined): unknown 
       actual: v.actual === undefined ? '' : renderText(v.actual),
     })),
   });
-}
-
-function renderText(v: unknown): string {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'bigint') return v.toString();
-  try {
-    return JSON.stringify(v) ?? String(v);
-  } catch {
-    return String(v);
-  }
 }
 
 /** An int64 request field as a safe JS number; out of range is INVALID_ARGUMENT. */

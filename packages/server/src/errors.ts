@@ -384,7 +384,8 @@ export function errorOutcome(
   return { code: ce.code, detail };
 }
 
-function renderText(v: unknown): string {
+/** A violation's expected/actual value as text: strings as they are, bigints in decimal, the rest as JSON. */
+export function renderText(v: unknown): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'bigint') return v.toString();
   try {

@@ -59,9 +59,22 @@ async function setup(options: BridgeRoutesOptions = {}): Promise<Setup> {
   };
 }
 
+/** Jest fakes these not: only the broker's heartbeat timer (setInterval) and its clock (Date) are faked. */
+const FAKE_ONLY_INTERVALS_AND_DATE: FakeableAPI[] = [
+  'hrtime',
+  'nextTick',
+  'performance',
+  'queueMicrotask',
+  'setImmediate',
+  'clearImmediate',
+  'setTimeout',
+  'clearTimeout',
+];
+
 describe('ToolWorkerService and the worker broker (router transport)', () => {
   let s: Setup;
   afterEach(async () => {
+    jest.useRealTimers();
     await s?.close();
   });
 
@@ -184,22 +197,38 @@ describe('ToolWorkerService and the worker broker (router transport)', () => {
   });
 
   it('should drop a worker that stops answering heartbeats', async () => {
-    s = await setup({ workerHeartbeatIntervalMs: 20, workerMissedHeartbeats: 2 });
+    // The broker's heartbeat timer and its clock (Date) are faked: time moves
+    // only when the test says so, and each step waits for the events it causes.
+    jest.useFakeTimers({ doNotFake: FAKE_ONLY_INTERVALS_AND_DATE });
+    const I = 1000;
+    s = await setup({ workerHeartbeatIntervalMs: I, workerMissedHeartbeats: 2 });
     const silent = s.worker({ sessionId: s.sid, workerId: 'w-silent', tools: [echo], heartbeats: false });
-    expect((await silent.registered).heartbeatIntervalMs).toBe(20);
+    expect((await silent.registered).heartbeatIntervalMs).toBe(I);
     const pending = s.tools.executeTool({ sessionId: s.sid, toolName: 'echo', arguments: { text: 'x' } });
     await silent.call();
+    // Two missed intervals are tolerated (pinged each time)...
+    jest.advanceTimersByTime(I);
+    await silent.until(() => silent.pings === 1);
+    jest.advanceTimersByTime(I);
+    await silent.until(() => silent.pings === 2);
+    expect((await s.tools.listTools({ sessionId: s.sid })).tools.map((t) => t.owner)).toEqual(['w-silent']);
+    // ...the third drops the worker.
+    jest.advanceTimersByTime(I);
     const d = await expectFailure(pending, Code.Unavailable, ErrorType.UNAVAILABLE);
     expect(d.message).toBe('worker w-silent missed 2 heartbeats');
+    expect(silent.pings).toBe(2);
     const end = await silent.ended;
     expect(end?.code).toBe(Code.Unavailable);
     await expect(silent.client.workerHeartbeat({ workerId: 'w-silent' })).rejects.toMatchObject({
       code: Code.Unavailable,
     });
-    // A worker that answers pings stays.
+    // A worker that answers pings stays, well past the 2 intervals it could miss.
     const alive = s.worker({ sessionId: s.sid, tools: [echo], handler: () => 'ok' });
     await alive.registered;
-    await alive.until(() => alive.pings >= 5);
+    for (let k = 1; k <= 5; k++) {
+      jest.advanceTimersByTime(I);
+      await alive.until(() => alive.beats === k); // its heartbeat reached the broker before time moves on
+    }
     const res = await s.tools.executeTool({ sessionId: s.sid, toolName: 'echo', arguments: { text: 'x' } });
     expect(value(res.result)).toBe('ok');
   });
@@ -362,14 +391,19 @@ describe('ToolWorkerService and the worker broker (router transport)', () => {
     const clock = new FakeClock();
     class CountingStore extends MemoryStore {
       touchedUntil = 0;
+      onTouch: () => void = () => {};
       override async touchSession(sessionId: string) {
         const r = await super.touchSession(sessionId);
         this.touchedUntil = Math.max(this.touchedUntil, r.expiresAt);
+        this.onTouch();
         return r;
       }
     }
     const store = new CountingStore({ clock, sweepIntervalMs: 0 });
-    s = await setup({ store, workerHeartbeatIntervalMs: 20 });
+    // The broker's heartbeat timer and clock are faked too (the store has its own): no race with the scheduler.
+    jest.useFakeTimers({ doNotFake: FAKE_ONLY_INTERVALS_AND_DATE });
+    const I = 1000;
+    s = await setup({ store, workerHeartbeatIntervalMs: I });
     const { session } = await s.sessions.createSession({ ttlSeconds: 1 });
     const sid = session!.id;
     const expiresAt = async (): Promise<number> =>
@@ -378,8 +412,11 @@ describe('ToolWorkerService and the worker broker (router transport)', () => {
     await w.registered;
     const before = await expiresAt();
     clock.advance(900); // 100 ms (fake) left of the 1 s TTL
-    // Checked at each ping: a heartbeat touched the session after the clock moved.
-    await w.until(() => store.touchedUntil >= before + 900);
+    // The next ping's heartbeat touches the session (throttle: half the TTL, 500 ms, has passed on the broker's clock).
+    const touched = new Promise<void>((resolve) => (store.onTouch = resolve));
+    jest.advanceTimersByTime(I);
+    await touched;
+    expect(store.touchedUntil).toBeGreaterThanOrEqual(before + 900);
     expect(await expiresAt()).toBeGreaterThanOrEqual(before + 900);
     clock.advance(900); // past the TTL the session had before the heartbeat
     expect(store.sweepExpired()).toBe(0);

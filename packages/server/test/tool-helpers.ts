@@ -42,6 +42,8 @@ export class RawWorker {
   readonly calls: WorkerToolCall[] = [];
   readonly cancels: WorkerCancel[] = [];
   pings = 0;
+  /** Heartbeats the server acknowledged (answers to pings). */
+  beats = 0;
   workerId = '';
   readonly #abort = new AbortController();
   readonly #waiters: { test: () => boolean; resolve: () => void }[] = [];
@@ -103,7 +105,13 @@ export class RawWorker {
     } else if (ev.case === 'ping') {
       this.pings++;
       if (this.options.heartbeats !== false) {
-        this.client.workerHeartbeat({ workerId: this.workerId, nonce: ev.value.nonce }).catch(() => {});
+        this.client.workerHeartbeat({ workerId: this.workerId, nonce: ev.value.nonce }).then(
+          () => {
+            this.beats++;
+            this.#notify();
+          },
+          () => {},
+        );
       }
     }
     this.#notify();

@@ -205,7 +205,7 @@ describe('tools over real sockets', () => {
     await using limited = await startBridgeServer({
       logger: silentLogger,
       tools: hostTools,
-      rateLimit: { callsPerSecond: 0.1, burst: 3 },
+      rateLimit: { callsPerSecond: 0.001, burst: 3 }, // no token comes back while the test runs
     });
     const t = createConnectTransport({ baseUrl: limited.url, httpVersion: '1.1' });
     const tools = createClient(ToolService, t);
