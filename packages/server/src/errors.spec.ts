@@ -93,4 +93,11 @@ describe('toConnectError', () => {
     expect(deadline.code).toBe(Code.DeadlineExceeded);
     expect(deadline.findDetails(ErrorDetailSchema)[0]?.type).toBe(ErrorType.DEADLINE_EXCEEDED);
   });
+
+  it('should pass a deliberate ConnectError whose code no ErrorType names unchanged, without a detail', () => {
+    const notFound = new ConnectError('unknown service "x.Y"', Code.NotFound);
+    const out = toConnectError(notFound, recordingLogger());
+    expect(out).toBe(notFound);
+    expect(out.findDetails(ErrorDetailSchema)).toEqual([]);
+  });
 });

@@ -109,7 +109,8 @@ export interface ErrorContext {
  * Turns anything a handler threw into the ConnectError a client may see:
  * StoreError -> its code and detail; a ConnectError with our detail passes
  * unchanged; a ConnectError without it gets one (its message is ours or
- * connect's, never a raw exception's); anything else becomes INTERNAL with a
+ * connect's, never a raw exception's) unless no ErrorType names its code (then it passes
+ * as it is); anything else becomes INTERNAL with a
  * generic message and a request id that is also logged with the raw error.
  */
 export function toConnectError(err: unknown, logger: BridgeLogger, context: ErrorContext = {}): ConnectError {
@@ -117,7 +118,10 @@ export function toConnectError(err: unknown, logger: BridgeLogger, context: Erro
   if (err instanceof ConnectError) {
     if (hasBridgeDetail(err)) return err;
     if (err.code === Code.Internal || err.code === Code.Unknown) return internalError(err, logger, context);
-    const type = CODE_TO_TYPE[err.code] ?? ErrorType.INVALID_ARGUMENT;
+    const type = CODE_TO_TYPE[err.code];
+    // A deliberate ConnectError whose code no ErrorType names (such as grpc.health.v1's NOT_FOUND
+    // for an unknown service) keeps its own code and message and carries no detail.
+    if (type === undefined) return err;
     return bridgeError(err.code, type, err.rawMessage, {}, err);
   }
   return internalError(err, logger, context);
