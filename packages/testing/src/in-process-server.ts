@@ -51,7 +51,7 @@ export class InProcessServer implements AsyncDisposable {
   readonly #lines: string[];
   #stopping: Promise<void> | undefined;
 
-  /** @internal Use {@link startInProcessServer}. */
+  /** Not for direct use: call {@link startInProcessServer}. */
   constructor(server: StartedBridgeServer, lines: string[]) {
     this.server = server;
     this.url = server.url.replace(/\/$/, '');

@@ -166,7 +166,7 @@ export class StartedServer implements AsyncDisposable {
   #exit: ServerExit | undefined;
   #stopping: Promise<ServerExit> | undefined;
 
-  /** @internal Use {@link startServer}. */
+  /** Not for direct use: call {@link startServer}. */
   constructor(init: {
     child: ChildProcess;
     url: string;
