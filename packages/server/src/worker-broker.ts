@@ -459,8 +459,12 @@ export class WorkerBroker {
     }
     const worker = await this.#acquire(pool, inv.signal);
     worker.reserved--;
-    inv.signal.throwIfAborted();
-    if (worker.ended) throw workerUnavailable(worker.id, `worker ${worker.id} went away`);
+    if (inv.signal.aborted || worker.ended) {
+      // The slot given to this call goes unused: hand it to the next waiter.
+      for (const p of worker.pools) this.#pump(p);
+      inv.signal.throwIfAborted();
+      throw workerUnavailable(worker.id, `worker ${worker.id} went away`);
+    }
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         if (call.done) return;
