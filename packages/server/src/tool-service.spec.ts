@@ -296,8 +296,9 @@ describe('ToolService with host tools (router transport)', () => {
 
   it('should fail with DEADLINE_EXCEEDED and abort the handler at the caller deadline and at the default one', async () => {
     const signals: AbortSignal[] = [];
+    // Deadlines leave room for each call to reach the handler on a loaded machine (both signals are checked).
     s = await setup({
-      defaultToolTimeoutMs: 50,
+      defaultToolTimeoutMs: 500,
       tools: [
         {
           name: 'slow',
@@ -309,7 +310,7 @@ describe('ToolService with host tools (router transport)', () => {
       ],
     });
     // The caller's own deadline: its client gives up too, so only the code is certain.
-    const own = await rejection(s.tools.executeTool({ sessionId: s.sid, toolName: 'slow' }, { timeoutMs: 100 }));
+    const own = await rejection(s.tools.executeTool({ sessionId: s.sid, toolName: 'slow' }, { timeoutMs: 500 }));
     expect(own.code).toBe(Code.DeadlineExceeded);
     await aborted(signals[0]!);
     await expectFailure(

@@ -149,7 +149,7 @@ describe('unified-bridge serve (CLI)', () => {
       '--tools-module',
       join(__dirname, 'fixtures', file),
       '--rate-limit',
-      '0.1',
+      '0.001', // one token per 1000 s: none comes back while the test runs, however slow the machine
       '--rate-limit-burst',
       '2',
     ]);
