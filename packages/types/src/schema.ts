@@ -25,11 +25,8 @@ const patternCache = new LRUCache<string, SafePattern>({ max: 1000 });
 /** Pattern engine given to ajv as `code.regExp`: RE2, ECMA-262 semantics, throws on unsupported patterns. */
 const re2Engine = Object.assign(
   (pattern: string): SafePattern => {
-    const cached = patternCache.get(pattern);
-    if (cached) return cached;
-    const r = compilePattern(pattern);
+    const r = cachedPattern(pattern);
     if (!r.ok) throw new PatternError(`pattern '${pattern}' ${r.message}`);
-    patternCache.set(pattern, r.pattern);
     return r.pattern;
   },
   { code: 'unifiedBridgeRe2' },
