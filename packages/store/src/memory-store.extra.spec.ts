@@ -48,7 +48,7 @@ describe('MemoryStore (backend specifics)', () => {
     expect(Array.from(history[0]?.value as Float64Array)).toEqual([1, 2, 3]);
   });
 
-  it('should run the sweep on an unref-ed timer and report SessionExpired after it', async () => {
+  it('should expire idle sessions on sweepExpired() and report SessionExpired after it', async () => {
     const clock = new ManualClock();
     await using store = new MemoryStore({ clock, limits: { sessionTtlMs: 1000 }, sweepIntervalMs: 0 });
     await store.createSession({ id: 'a' });
@@ -57,6 +57,23 @@ describe('MemoryStore (backend specifics)', () => {
     expect(store.sweepExpired()).toBe(2);
     expect((await errorOf(store.getSession('a'))).type).toBe('SessionExpired');
     expect(store.sweepExpired()).toBe(0);
+  });
+
+  it('should run the sweep on its timer and end the watchers of expired sessions', async () => {
+    jest.useFakeTimers();
+    try {
+      const clock = new ManualClock();
+      await using store = new MemoryStore({ clock, limits: { sessionTtlMs: 1000 }, sweepIntervalMs: 500 });
+      await store.createSession({ id: 'a' });
+      const w = store.watch('a')[Symbol.asyncIterator]();
+      expect((await w.next()).value?.kind).toBe('synced');
+      const pending = w.next();
+      clock.advance(1000);
+      jest.advanceTimersByTime(500);
+      expect((await errorOf(pending)).type).toBe('SessionExpired');
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('should not keep the process alive with its sweep timer', async () => {

@@ -806,10 +806,8 @@ export class MemoryStore implements SessionStore {
   }
 
   private sessionRecord(s: Session): SessionRecord {
-    let toolCount = s.tools.size + this.globalTools.size;
-    if (s.tools.size > 0 && this.globalTools.size > 0) {
-      for (const name of s.tools.keys()) if (this.globalTools.has(name)) toolCount--;
-    }
+    // registerTool keeps the two scopes disjoint, so the sizes add up without double counting.
+    const toolCount = s.tools.size + this.globalTools.size;
     return Object.freeze({
       id: s.id,
       owner: s.owner,
