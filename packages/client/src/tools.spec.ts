@@ -374,7 +374,7 @@ describe('session.tools (in-memory transport)', () => {
         {},
         {
           retries: 2,
-          attemptTimeoutMs: 20,
+          attemptTimeoutMs: 200, // only the hanging first attempt reaches it, even on a loaded machine
           sleep: async () => {},
         },
       );

@@ -501,9 +501,9 @@ export class ToolWorker implements AsyncDisposable {
   }
 
   #dispatch(call: WorkerToolCall): void {
-    const ctrl = new AbortController();
     // A duplicate call id replaces nothing: the first one keeps running.
     if (this.#calls.has(call.callId)) return;
+    const ctrl = new AbortController();
     const entry = { ctrl, toolName: call.toolName };
     this.#calls.set(call.callId, entry);
     const deadline = call.timeoutMs > 0 ? new Date(Date.now() + call.timeoutMs) : undefined;

@@ -8,7 +8,7 @@ const POLL_INTERVAL_MS = 50;
 
 /**
  * Polls `grpc.health.v1.Health/Check` at `baseUrl` until it answers SERVING, `signal` aborts,
- * or `deadline` (epoch ms) passes; returns the last failure as a string on timeout.
+ * or `deadline` (epoch ms) passes; on timeout it throws an Error that names the last failure.
  */
 export async function waitForServing(
   baseUrl: string,

@@ -98,10 +98,11 @@ describe('startServer (with a stand-in CLI)', () => {
     const err = await startServer({
       cliPath: fakeCli,
       env: { FAKE_MODE: 'not-serving' },
-      startupTimeoutMs: 800,
+      // Long enough for a loaded machine to start the stand-in and print its lines.
+      startupTimeoutMs: 3_000,
       authTokens: ['hidden-token'],
     }).then(failIfStarted, (e: unknown) => e as Error);
-    expect(err.message).toMatch(/did not report SERVING in time \(last: status NOT_SERVING\)|not ready within 800 ms/);
+    expect(err.message).toMatch(/did not report SERVING in time \(last: status NOT_SERVING\)|not ready within 3000 ms/);
     expect(err.message).toContain('fake listening');
     expect(err.message).not.toContain('hidden-token');
   });
@@ -110,9 +111,9 @@ describe('startServer (with a stand-in CLI)', () => {
     const err = await startServer({
       cliPath: fakeCli,
       env: { FAKE_MODE: 'no-ready-line' },
-      startupTimeoutMs: 800,
+      startupTimeoutMs: 3_000,
     }).then(failIfStarted, (e: unknown) => e as Error);
-    expect(err.message).toMatch(/not ready within 800 ms/);
+    expect(err.message).toMatch(/not ready within 3000 ms/);
     expect(err.message).toContain('fake starting');
   });
 

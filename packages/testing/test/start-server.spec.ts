@@ -60,6 +60,7 @@ describe('startServer (real unified-bridge CLI)', () => {
       const session = await authed.createSession({ id: 'with-auth' });
       await expect(session.register('big', 'string', 'x'.repeat(10_000))).rejects.toMatchObject({
         name: 'BridgeError',
+        type: 'PayloadTooLarge',
       });
       await session.close();
     } finally {
