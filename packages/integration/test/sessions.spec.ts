@@ -7,7 +7,7 @@
 //   it leaves the listing, its watch streams end with SessionNotFound, and a new session with the
 //   same id starts empty;
 // - heartbeat extends expires_at;
-// - expiry on a server started with a 1 s session TTL: after it the session is SessionExpired
+// - expiry on a server started with a 2 s session TTL: after it the session is SessionExpired
 //   (or SessionNotFound) for reads, writes and info, and it is NOT silently re-created;
 // - 5 concurrent sessions (one client each) with the same variable names do not interfere.
 import { Code } from '@connectrpc/connect';
@@ -136,8 +136,10 @@ describe.each(PROTOCOLS)('sessions over %s', (protocol) => {
   });
 });
 
-describe('with a 1 s session TTL (dedicated server)', () => {
-  const ttlServer = useBridgeServer({ sessionTtlMs: 1_000 });
+describe('with a 2 s session TTL (dedicated server)', () => {
+  // Short enough to wait out, long enough that a loaded CI machine never stalls a whole TTL
+  // between two calls of the set-up (each call extends the session's life).
+  const ttlServer = useBridgeServer({ sessionTtlMs: 2_000 });
   const openTtlClient = useClients(() => ttlServer.url);
 
   describe.each(PROTOCOLS)('over %s', (protocol) => {
@@ -146,7 +148,7 @@ describe('with a 1 s session TTL (dedicated server)', () => {
       const session: Session = await client.createSession({ id: uniqueId('ttl') });
       await session.register('x', 'integer', 1);
       const info = await session.info();
-      expect(info.ttlSeconds).toBe(1);
+      expect(info.ttlSeconds).toBe(2);
 
       // Expiry is the behaviour under test: wait until the server no longer lists the session
       // (ListSessions does not touch sessions, so polling it does not keep this one alive).

@@ -37,7 +37,7 @@ export interface StartChildOptions {
  * and resolves once it reports it is listening.
  */
 export async function startChild(script: string | URL, options: StartChildOptions = {}): Promise<ChildServer> {
-  const child: ChildProcess = fork(script instanceof URL ? script : new URL(`file://${script}`), options.args ?? [], {
+  const child: ChildProcess = fork(script, options.args ?? [], {
     execArgv: ['--expose-gc', `--max-old-space-size=${options.maxOldSpaceMiB ?? 4096}`],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -2,7 +2,7 @@
  * What every suite receives: the run's sizes, a place to record cases and
  * distributions, and progress output on stderr.
  */
-import type { CaseResult, Distribution } from './results.js';
+import { isTimeUnit, toUs, type CaseResult, type Distribution } from './results.js';
 
 /** Sizes of a run; `--quick` picks the small set. */
 export interface BenchConfig {
@@ -109,6 +109,22 @@ export function fmtUs(us: number): string {
   if (us >= 1e3) return `${(us / 1e3).toFixed(2)} ms`;
   if (us >= 1) return `${us.toFixed(1)} µs`;
   return `${(us * 1e3).toFixed(0)} ns`;
+}
+
+/** A case's median for progress lines: a time through {@link fmtUs}, else the value and its unit. */
+export function fmtFigure(c: Pick<CaseResult, 'median' | 'unit'>): string {
+  if (isTimeUnit(c.unit)) return fmtUs(toUs(c.median, c.unit));
+  return `${c.median.toFixed(c.unit === 'bytes' ? 0 : 1)} ${c.unit}`;
+}
+
+/** Records a case and prints it as a progress line (median, ops/s, server and worker CPU per op). */
+export function recordWithProgress(ctx: BenchContext, c: CaseResult): void {
+  ctx.record(c);
+  const ops = c.opsPerSec === null ? '' : `, ${c.opsPerSec.toFixed(0)} ops/s`;
+  const cpu = c.cpuUsPerOpServer === null ? '' : `, server CPU ${c.cpuUsPerOpServer.toFixed(1)} µs/op`;
+  const w = c.extra?.['cpuUsPerOpWorker'];
+  const worker = typeof w === 'number' ? `, worker CPU ${w.toFixed(1)} µs/op` : '';
+  ctx.progress(`${c.name}: ${fmtFigure(c)}${ops}${cpu}${worker}`);
 }
 
 /** Operations per worker for a concurrency case (at least 2). */

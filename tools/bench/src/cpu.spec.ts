@@ -8,8 +8,9 @@ describe('cpu', () => {
   });
 
   it('should read this process through /proc like any child', async () => {
+    // Jest has spent far more than one clock tick (10 ms) of CPU in this process by now.
     const v = await procStatCpu(process.pid).cpuUs();
-    expect(v).toBeGreaterThanOrEqual(0);
+    expect(v).toBeGreaterThan(0);
     expect(await selfCpu.cpuUs()).toBeGreaterThan(0);
   });
 

@@ -8,17 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseRunArgs } from './args.js';
-import { FULL, QUICK, fmtUs, type BenchContext } from './context.js';
+import { FULL, QUICK, fmtFigure, fmtUs, type BenchContext } from './context.js';
 import { renderReport } from './report.js';
-import {
-  FLOOR_CASE,
-  computeRatios,
-  isTimeUnit,
-  toUs,
-  type BenchResults,
-  type CaseResult,
-  type Distribution,
-} from './results.js';
+import { FLOOR_CASE, computeRatios, type BenchResults, type CaseResult, type Distribution } from './results.js';
 import { renderReportSvg } from './svg.js';
 import { remeasureFloor, runBaselines, runRedis } from './suites/baselines.js';
 import { SUITE_NAMES, isKnownCase } from './catalog.js';
@@ -156,7 +148,7 @@ async function main(): Promise<number> {
   );
   const width = Math.max(...results.cases.map((c) => c.name.length), 4);
   for (const c of results.cases) {
-    const time = isTimeUnit(c.unit) ? fmtUs(toUs(c.median, c.unit)) : `${c.median.toFixed(1)} ${c.unit}`;
+    const time = fmtFigure(c);
     process.stderr.write(
       `  ${c.name.padEnd(width)} ${time.padStart(11)}  ×floor ${c.ratioToFloor === null ? '–' : c.ratioToFloor.toFixed(3)}\n`,
     );

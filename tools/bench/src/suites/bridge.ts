@@ -9,7 +9,7 @@ import { Http2SessionManager, createGrpcTransport } from '@connectrpc/connect-no
 import { createBridgeClient, type BridgeClient, type Session } from '@unified-bridge/client';
 import { VariableService } from '@unified-bridge/proto';
 import { startChild, type ChildServer } from '../child-server.js';
-import { fmtUs, perWorker, type BenchContext } from '../context.js';
+import { perWorker, recordWithProgress as record, type BenchContext } from '../context.js';
 import { measureBatched, measureConcurrent, measureSerial, toCase } from '../measure.js';
 import { logHistogram } from '../stats.js';
 import { floorConcurrentName } from './baselines.js';
@@ -310,18 +310,6 @@ async function sessionSize(ctx: BenchContext, server: ChildServer, baseUrl: stri
   } finally {
     await client.close();
   }
-}
-
-function record(ctx: BenchContext, c: ReturnType<typeof toCase>): void {
-  ctx.record(c);
-  const time =
-    c.unit === '%'
-      ? `${c.median.toFixed(1)}%`
-      : c.unit === 'bytes'
-        ? `${c.median.toFixed(0)} B`
-        : fmtUs(c.median * (c.unit === 'ms' ? 1e3 : c.unit === 'ns' ? 1e-3 : 1));
-  const cpu = c.cpuUsPerOpServer === null ? '' : `, server CPU ${c.cpuUsPerOpServer.toFixed(1)} µs/op`;
-  ctx.progress(`${c.name}: ${time}${c.opsPerSec !== null ? `, ${c.opsPerSec.toFixed(0)} ops/s` : ''}${cpu}`);
 }
 
 /** Runs every bridge case against one forked bridge server. */

@@ -11,7 +11,7 @@ import { Http2SessionManager, createGrpcTransport } from '@connectrpc/connect-no
 import { createBridgeClient } from '@unified-bridge/client';
 import { ToolService } from '@unified-bridge/proto';
 import { startChild, type ChildServer } from '../child-server.js';
-import { fmtUs, type BenchContext } from '../context.js';
+import { recordWithProgress as record, type BenchContext } from '../context.js';
 import { measureConcurrent, measureSerial, toCase } from '../measure.js';
 import type { CaseResult } from '../results.js';
 import { STREAM_TARGET_MBPS, mbPerSec, throughputCase } from '../throughput.js';
@@ -34,20 +34,6 @@ const protocol = 'grpc';
 export const STREAM_BASELINE = 'baseline.connect.grpc.stream_10mib';
 /** Name of the bridge streaming case (time per 10 MiB stream). */
 export const STREAM_CASE = 'tools.grpc.host.stream_10mib';
-function record(ctx: BenchContext, c: CaseResult): void {
-  ctx.record(c);
-  const figure =
-    c.unit === 'MB/s'
-      ? `${c.median.toFixed(1)} MB/s`
-      : fmtUs(c.median * (c.unit === 'ms' ? 1e3 : c.unit === 'ns' ? 1e-3 : 1));
-  const cpu = c.cpuUsPerOpServer === null ? '' : `, server CPU ${c.cpuUsPerOpServer.toFixed(1)} µs/op`;
-  const worker =
-    typeof c.extra?.['cpuUsPerOpWorker'] === 'number'
-      ? `, worker CPU ${c.extra['cpuUsPerOpWorker'].toFixed(1)} µs/op`
-      : '';
-  ctx.progress(`${c.name}: ${figure}${c.opsPerSec !== null ? `, ${c.opsPerSec.toFixed(0)} ops/s` : ''}${cpu}${worker}`);
-}
-
 /** Sizes of a byte stream from a decoded chunk (a uint8 TensorValue). */
 function chunkBytes(chunk: unknown): number {
   const data = (chunk as { data?: unknown } | null)?.data;
