@@ -4,6 +4,7 @@
  * (heapUsed after a full GC), `stop`, and any extra commands the script
  * registers. Exits when the parent goes away.
  */
+import type http2 from 'node:http2';
 import type { ChildReply, ChildRequest } from './protocol.js';
 
 /** A started server inside the child. */
@@ -12,6 +13,26 @@ export interface ChildServerHandle {
   stop(): Promise<void>;
   /** Extra IPC commands. */
   commands?: Record<string, (args: unknown) => unknown>;
+}
+
+/** Listens on a free port of 127.0.0.1; `stop()` closes every HTTP/2 session, then the server. */
+export async function listenHttp2(server: http2.Http2Server): Promise<ChildServerHandle> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (s) => {
+    sessions.add(s);
+    s.once('close', () => sessions.delete(s));
+  });
+  return {
+    port: address.port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sessions) s.close();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 function send(msg: ChildReply): void {

@@ -10,7 +10,7 @@ import http2 from 'node:http2';
 import { create } from '@bufbuild/protobuf';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { Dtype, ExecuteToolStreamResponseSchema, ToolService, VariableService } from '@unified-bridge/proto';
-import { serveChild } from './child.js';
+import { listenHttp2, serveChild } from './child.js';
 import { makeResponse } from './payload.js';
 import { CHUNK, CHUNK_BYTES, chunkSizes } from './tool-payload.js';
 
@@ -48,20 +48,5 @@ serveChild(async () => {
     },
   });
   const server = http2.createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  const sessions = new Set<http2.ServerHttp2Session>();
-  server.on('session', (s) => {
-    sessions.add(s);
-    s.once('close', () => sessions.delete(s));
-  });
-  return {
-    port: address.port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sessions) s.close();
-        server.close(() => resolve());
-      }),
-  };
+  return listenHttp2(server);
 });

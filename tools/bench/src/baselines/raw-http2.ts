@@ -3,7 +3,7 @@
  * read to its end and answered with the canned GetVariable response bytes.
  */
 import http2 from 'node:http2';
-import { serveChild } from './child.js';
+import { listenHttp2, serveChild } from './child.js';
 import { RESPONSE_BYTES } from './payload.js';
 
 serveChild(async () => {
@@ -17,20 +17,5 @@ serveChild(async () => {
     });
     stream.on('error', () => undefined);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  const sessions = new Set<http2.ServerHttp2Session>();
-  server.on('session', (s) => {
-    sessions.add(s);
-    s.once('close', () => sessions.delete(s));
-  });
-  return {
-    port: address.port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sessions) s.close();
-        server.close(() => resolve());
-      }),
-  };
+  return listenHttp2(server);
 });
