@@ -22,9 +22,10 @@ import type {
   WatchEventKind,
 } from '@unified-bridge/store';
 import { compileType, fromWire, toWire } from '@unified-bridge/types';
+import { valueText } from '@unified-bridge/types/internal';
 import { Code } from '@connectrpc/connect';
 import { ErrorType } from '@unified-bridge/proto';
-import { bridgeError, invalidArgument, renderText } from './errors.js';
+import { bridgeError, invalidArgument } from './errors.js';
 
 /** A session record as the wire Session (the owner is never sent). */
 export function sessionToProto(r: SessionRecord): Session {
@@ -117,8 +118,8 @@ export function valueFromWire(field: string, value: Value | undefined): unknown 
       field: v.path !== undefined && v.path !== '' ? `${field}${v.path.startsWith('/') ? '' : '/'}${v.path}` : field,
       constraint: v.constraint,
       description: v.message,
-      expected: v.expected === undefined ? '' : renderText(v.expected),
-      actual: v.actual === undefined ? '' : renderText(v.actual),
+      expected: valueText(v.expected),
+      actual: valueText(v.actual),
     })),
   });
 }

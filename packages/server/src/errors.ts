@@ -11,8 +11,8 @@ import type { StoreError, StoreErrorType, StoreViolation } from '@unified-bridge
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { Interceptor, StreamResponse, UnaryResponse } from '@connectrpc/connect';
 import type { Violation } from '@unified-bridge/types';
+import { isToolFailure, valueText } from '@unified-bridge/types/internal';
 import type { BridgeLogger } from './logger.js';
-import { isToolFailure } from './tool-failure.js';
 
 /** Init shape of the ErrorDetail message, minus the type and message given separately. */
 type DetailExtras = Omit<MessageInitShape<typeof ErrorDetailSchema>, 'type' | 'message' | '$typeName'>;
@@ -259,8 +259,8 @@ export function invalidToolArguments(toolName: string, violations: readonly Viol
     field: `arguments${v.path !== undefined && v.path !== '' ? (v.path.startsWith('/') ? v.path : `/${v.path}`) : ''}`,
     constraint: v.constraint,
     description: v.message,
-    expected: v.expected === undefined ? '' : renderText(v.expected),
-    actual: v.actual === undefined ? '' : renderText(v.actual),
+    expected: valueText(v.expected),
+    actual: valueText(v.actual),
   }));
   const first = fieldViolations[0];
   const message =
@@ -386,15 +386,4 @@ export function errorOutcome(
     ce.findDetails(ErrorDetailSchema)[0] ??
     create(ErrorDetailSchema, { type: ErrorType.INTERNAL, message: ce.rawMessage });
   return { code: ce.code, detail };
-}
-
-/** A violation's expected/actual value as text: strings as they are, bigints in decimal, the rest as JSON. */
-export function renderText(v: unknown): string {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'bigint') return v.toString();
-  try {
-    return JSON.stringify(v) ?? String(v);
-  } catch {
-    return String(v);
-  }
 }

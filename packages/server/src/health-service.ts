@@ -5,7 +5,7 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import { HealthCheckResponse_ServingStatus as ServingStatus } from '@unified-bridge/proto';
 import type { Health, HealthCheckResponse_ServingStatus } from '@unified-bridge/proto';
-import { abortable } from './signals.js';
+import { abortable } from '@unified-bridge/types/internal';
 
 /**
  * Serving status of the bridge's services, as reported by grpc.health.v1.

@@ -13,6 +13,7 @@ describe('@unified-bridge/server entry point', () => {
         'ToolFailure',
         'createBridgeLogger',
         'createBridgeRoutes',
+        'isToolFailure',
         'startBridgeServer',
         'toolError',
       ].sort(),
@@ -30,5 +31,6 @@ describe('@unified-bridge/server entry point', () => {
       { left: '0' },
       2, // Code.Unknown
     ]);
+    expect(api.isToolFailure(failure)).toBe(true);
   });
 });

@@ -11,7 +11,7 @@ export type { BridgeLogger, BridgeLogLevel } from './logger.js';
 // Host tools: definitions, the registry on `routes.tools`, failures a handler chooses.
 export type { HostToolContext, HostToolDefinition, HostToolHandler, ToolSession } from './tool-definition.js';
 export type { HostToolRegistry, HostToolScope } from './host-tools.js';
-export { ToolFailure, toolError } from './tool-failure.js';
+export { isToolFailure, ToolFailure, toolError } from './tool-failure.js';
 export type { ToolFailureOptions } from './tool-failure.js';
 export type { RateLimitOptions } from './rate-limit.js';
 export { DEFAULT_TOOL_TIMEOUT_MS } from './tool-executor.js';

@@ -12,6 +12,7 @@ import type { ConnectError } from '@connectrpc/connect';
 import { ErrorType, ServeToolsResponseSchema } from '@unified-bridge/proto';
 import type { ErrorDetail, ServeToolsResponse, Value } from '@unified-bridge/proto';
 import type { SessionStore, ToolRecord } from '@unified-bridge/store';
+import { canonicalJson } from '@unified-bridge/types/internal';
 import { AsyncQueue } from './async-queue.js';
 import { bridgeError, invalidArgument, toolNotFound, workerReportedError, workerUnavailable } from './errors.js';
 import type { BridgeLogger } from './logger.js';
@@ -124,18 +125,6 @@ export interface WorkerBrokerOptions {
   readonly missedHeartbeats: number;
 }
 
-/** Canonical JSON of a schema, for comparing the specs of workers that share a tool. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (typeof v === 'object' && v !== null) {
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
-}
-
 /** The broker between callers and worker-served tools. */
 export class WorkerBroker {
   readonly #store: SessionStore;
@@ -208,7 +197,7 @@ export class WorkerBroker {
           if (pool !== undefined) {
             if (
               pool.spec.streaming !== spec.streaming ||
-              canonical(pool.spec.parameters ?? null) !== canonical(spec.parameters ?? null)
+              canonicalJson(pool.spec.parameters ?? null) !== canonicalJson(spec.parameters ?? null)
             ) {
               throw bridgeError(
                 Code.AlreadyExists,
