@@ -1,5 +1,9 @@
-// The embeddable part: Connect routes for SessionService, VariableService and
-// grpc.health.v1.Health, usable with any Connect server adapter.
+// The embeddable part: Connect routes for SessionService, VariableService,
+// ToolService, ToolWorkerService and grpc.health.v1.Health, usable with any
+// Connect server adapter. createBridgeRoutes checks the options, builds what
+// the services share (store, logger, host tools, worker broker, health, call
+// tracking), applies limits, auth and error mapping per service, and owns
+// the graceful shutdown.
 import { setMaxListeners } from 'node:events';
 import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
 import { compressionGzip } from '@connectrpc/connect-node';
@@ -49,8 +53,9 @@ export interface BridgeRoutesOptions {
    */
   readonly sessionTtlMs?: number;
   /**
-   * Bearer-token auth for SessionService and VariableService. Default: none
-   * (every caller sees every session). Health stays reachable without a token.
+   * Bearer-token auth for SessionService, VariableService, ToolService and
+   * ToolWorkerService. Default: none (every caller sees every session).
+   * Health stays reachable without a token.
    */
   readonly auth?: AuthOptions;
   /** Where log lines go. Default: pino JSON lines on stderr at level `info`. */
