@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 
 const EXPORTS = [
+  'TYPE_NAMES',
   'ToolFailure',
   'abortable',
   'canonicalJson',
@@ -20,7 +21,18 @@ describe('@unified-bridge/types/internal entry point', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const api = require('@unified-bridge/types/internal') as Record<string, unknown>;
     expect(Object.keys(api).sort()).toEqual(EXPORTS);
-    for (const name of EXPORTS) expect(typeof api[name]).toBe('function');
+    for (const name of EXPORTS) expect(typeof api[name]).toBe(name.toUpperCase() === name ? 'object' : 'function');
+    expect(api['TYPE_NAMES']).toEqual([
+      'float',
+      'integer',
+      'string',
+      'boolean',
+      'choice',
+      'module',
+      'embedding',
+      'tensor',
+      'json',
+    ]);
   });
 
   it('should export exactly the shared internals (ESM build)', () => {

@@ -1,13 +1,12 @@
 /**
  * `@unified-bridge/types/internal`: what the server and the client both
  * need, written once: the tool-handler runner, AbortSignal helpers, the
- * tool's own failure, canonical JSON, the plain-object check and the text
- * form of violation values.
+ * tool's own failure, canonical JSON, the plain-object check, the text
+ * form of violation values and the list of built-in type names.
  *
  * @private Internal code of unified-bridge, does not follow semantic
- * versioning: it may change in any release. Use `@unified-bridge/server` and
- * `@unified-bridge/client`, which re-export what tool authors need
- * (`ToolFailure`, `toolError`, `isToolFailure`).
+ * versioning: it may change in any release. Tool authors use what
+ * `@unified-bridge/server` and `@unified-bridge/client` export instead.
  *
  * @packageDocumentation
  */
@@ -20,3 +19,4 @@ export type { ToolFailureOptions } from './tool-failure.js';
 export { valueText } from './value-text.js';
 export { canonicalJson } from '../canonical.js';
 export { isPlainObject } from '../json-value.js';
+export { TYPE_NAMES } from '../types.js';
