@@ -21,7 +21,7 @@ export class BridgeHealth {
   readonly #listeners = new Set<() => void>();
   #version = 0;
 
-  /** Creates a health registry for `services` (plus the overall service `""`), all SERVING. */
+  /** Creates a health registry for `services` (plus the overall service `""`), all SERVING. Use `routes.health`. */
   constructor(services: readonly string[]) {
     this.#statuses.set('', ServingStatus.SERVING);
     for (const s of services) this.#statuses.set(s, ServingStatus.SERVING);

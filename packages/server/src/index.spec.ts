@@ -6,7 +6,6 @@ describe('@unified-bridge/server entry point', () => {
   it('should export exactly the public API', () => {
     expect(Object.keys(api).sort()).toEqual(
       [
-        'BridgeHealth',
         'DEFAULT_GRACE_MS',
         'DEFAULT_MAX_MESSAGE_BYTES',
         'DEFAULT_TOOL_TIMEOUT_MS',

@@ -15,7 +15,7 @@ import type { SessionStore, ToolRecord } from '@unified-bridge/store';
 import { canonicalJson } from '@unified-bridge/types/internal';
 import { ConnectedWorker } from './connected-worker.js';
 import type { ToolPool, WorkerToolSpec } from './connected-worker.js';
-import { bridgeError, toolNotFound, workerUnavailable } from './errors.js';
+import { connectError, toolNotFound, workerUnavailable } from './errors.js';
 import type { BridgeLogger } from './logger.js';
 import { PendingCalls } from './pending-calls.js';
 import type { PendingCall, WorkerCallResult, WorkerOutcome } from './pending-calls.js';
@@ -104,12 +104,12 @@ export class WorkerBroker {
    */
   connect(reg: WorkerRegistration): Promise<ConnectedWorker> {
     return this.#serial(async () => {
-      if (this.#closed) throw bridgeError(Code.Unavailable, ErrorType.UNAVAILABLE, 'server shutting down');
+      if (this.#closed) throw connectError(Code.Unavailable, ErrorType.UNAVAILABLE, 'server shutting down');
       const id = reg.workerId !== '' ? reg.workerId : `worker_${randomUUID().replaceAll('-', '')}`;
       const existing = this.#workers.get(id);
       if (existing !== undefined) {
         if (existing.principal !== reg.principal) {
-          throw bridgeError(Code.AlreadyExists, ErrorType.ALREADY_EXISTS, `worker id ${id} is in use`, {
+          throw connectError(Code.AlreadyExists, ErrorType.ALREADY_EXISTS, `worker id ${id} is in use`, {
             details: { worker: id },
           });
         }
@@ -133,7 +133,7 @@ export class WorkerBroker {
               pool.spec.streaming !== spec.streaming ||
               canonicalJson(pool.spec.parameters ?? null) !== canonicalJson(spec.parameters ?? null)
             ) {
-              throw bridgeError(
+              throw connectError(
                 Code.AlreadyExists,
                 ErrorType.ALREADY_EXISTS,
                 `tool ${spec.name} is already served by ${pool.owner} with different parameters or streaming flag`,
