@@ -15,7 +15,7 @@
  */
 import fc from 'fast-check';
 import type { StoreLimits } from './limits.js';
-import type { Clock, SessionStore, VariableRecord, WatchEvent } from './session-store.js';
+import type { Clock, SessionStore, StoredVariable, WatchEvent } from './session-store.js';
 import { isStoreError, type StoreError, type StoreErrorType } from './store-error.js';
 
 /** What the suite passes to the factory: the backend must use this clock and these limits. */
@@ -462,7 +462,7 @@ export function describeSessionStore(
         for (const n of names) await floatVar(store, sid, n, 0);
         const w = store.watch(sid)[Symbol.asyncIterator]();
         const synced = (await w.next()).value as WatchEvent;
-        const reads: Promise<{ found: ReadonlyMap<string, VariableRecord> }>[] = [];
+        const reads: Promise<{ found: ReadonlyMap<string, StoredVariable> }>[] = [];
         const batch = store.updateVariables(
           sid,
           names.map((n) => ({ identifier: n, value: 1 })),
@@ -920,7 +920,7 @@ export function describeSessionStore(
     mv.history.length = Math.min(mv.history.length, 3);
     m.revision++;
   };
-  const expectVar = (rec: VariableRecord, name: string, mv: ModelVar, m: Model) => {
+  const expectVar = (rec: StoredVariable, name: string, mv: ModelVar, m: Model) => {
     expect([rec.name, num(rec.value), rec.version]).toEqual([name, mv.value, mv.version]);
     expect(rec.revision).toBeLessThanOrEqual(m.revision);
   };

@@ -1,10 +1,7 @@
 // What end users need: the interface, its records and errors, the default store.
 export type {
   Clock,
-  CreateSessionOptions,
   GetHistoryOptions,
-  HistoryEntry,
-  ListSessionsOptions,
   ListVariablesOptions,
   Metadata,
   ModifyVariableOptions,
@@ -14,15 +11,26 @@ export type {
   RollbackVariableOptions,
   SessionRecord,
   SessionStore,
+  StoreCreateSessionOptions,
+  StoredHistoryEntry,
+  StoredVariable,
+  StoreListSessionsOptions,
+  StoreWatchOptions,
   ToolInput,
   ToolRecord,
   UpdateVariableOptions,
   UpdateVariablesOptions,
-  VariableRecord,
   VariableUpdate,
   VariableUpdateResult,
   WatchEvent,
   WatchEventKind,
+} from './session-store.js';
+// Deprecated names (see "Deprecated names" in the README).
+export type {
+  CreateSessionOptions,
+  HistoryEntry,
+  ListSessionsOptions,
+  VariableRecord,
   WatchOptions,
 } from './session-store.js';
 export { MemoryStore } from './memory-store.js';

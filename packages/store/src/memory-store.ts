@@ -21,10 +21,10 @@ import {
 import { DEFAULT_STORE_LIMITS, STORE_RULES, type StoreLimits } from './limits.js';
 import type {
   Clock,
-  CreateSessionOptions,
+  StoreCreateSessionOptions,
   GetHistoryOptions,
-  HistoryEntry,
-  ListSessionsOptions,
+  StoredHistoryEntry,
+  StoreListSessionsOptions,
   ListVariablesOptions,
   Metadata,
   ModifyVariableOptions,
@@ -38,12 +38,12 @@ import type {
   ToolRecord,
   UpdateVariableOptions,
   UpdateVariablesOptions,
-  VariableRecord,
+  StoredVariable,
   VariableUpdate,
   VariableUpdateResult,
   WatchEvent,
   WatchEventKind,
-  WatchOptions,
+  StoreWatchOptions,
 } from './session-store.js';
 import { StoreError, isStoreError, type StoreViolation } from './store-error.js';
 import { Watcher, doneIterator, failedIterator } from './watcher.js';
@@ -84,7 +84,7 @@ class Slot {
   /** Past versions, oldest first, flattened: [version, value, updatedAt, metadata]*; null until the first write. */
   history: unknown[] | null = null;
   constructor(
-    public rec: VariableRecord,
+    public rec: StoredVariable,
     public compiled: CompiledType,
     /** Metadata given with the write of the current version. */
     public writeMeta: Metadata,
@@ -93,8 +93,8 @@ class Slot {
   ) {}
 }
 
-/** Per-session state. */
-class Session {
+/** Per-session state (internal; not the public `SessionRecord`). */
+class SessionState {
   readonly vars = new Map<string, Slot>();
   /** Names sorted (may still hold deleted names until the next rebuild). */
   sorted: string[] = [];
@@ -147,7 +147,7 @@ export class MemoryStore implements SessionStore {
   readonly limits: Readonly<StoreLimits>;
   private readonly clock: Clock;
   private readonly engine: StoreTypeEngine;
-  private readonly sessions = new Map<string, Session>();
+  private readonly sessions = new Map<string, SessionState>();
   /**
    * Owners of sessions that expired, by id (bounded, oldest dropped first), so
    * later use says SessionExpired and names the owner (the server shows
@@ -207,7 +207,7 @@ export class MemoryStore implements SessionStore {
 
   // ---------------------------------------------------------------- sessions
 
-  async createSession(options: CreateSessionOptions = {}): Promise<SessionRecord> {
+  async createSession(options: StoreCreateSessionOptions = {}): Promise<SessionRecord> {
     this.assertOpen();
     const { id: wanted, ttlMs, metadata, owner = '' } = options;
     let id: string;
@@ -256,7 +256,7 @@ export class MemoryStore implements SessionStore {
       }
     }
     this.expired.delete(id);
-    const s = new Session(id, owner, meta, now, now, ttl, this.limits.watchWindow);
+    const s = new SessionState(id, owner, meta, now, now, ttl, this.limits.watchWindow);
     this.sessions.set(id, s);
     return this.sessionRecord(s);
   }
@@ -279,7 +279,7 @@ export class MemoryStore implements SessionStore {
   }
 
   async listSessions(
-    options: ListSessionsOptions = {},
+    options: StoreListSessionsOptions = {},
   ): Promise<Page & { readonly sessions: readonly SessionRecord[] }> {
     this.assertOpen();
     const pageSize = resolvePageSize(options.pageSize);
@@ -294,14 +294,14 @@ export class MemoryStore implements SessionStore {
     }
     ids.sort(compareStrings);
     const page = ids.slice(0, pageSize);
-    const sessions = page.map((id) => this.sessionRecord(this.sessions.get(id) as Session));
+    const sessions = page.map((id) => this.sessionRecord(this.sessions.get(id) as SessionState));
     const last = page[page.length - 1];
     return { sessions, nextPageToken: ids.length > pageSize && last !== undefined ? encodePageToken(last) : '' };
   }
 
   // --------------------------------------------------------------- variables
 
-  async registerVariable(sessionId: string, input: RegisterVariableInput): Promise<VariableRecord> {
+  async registerVariable(sessionId: string, input: RegisterVariableInput): Promise<StoredVariable> {
     const s = this.use(sessionId);
     if (typeof input !== 'object' || input === null) {
       throw new StoreError('InvalidArgument', 'registerVariable needs { name, type, value }');
@@ -332,7 +332,7 @@ export class MemoryStore implements SessionStore {
     const { value, mutable } = this.validate(compiled, input.value, name);
     const now = this.clock.now();
     const revision = ++s.revision;
-    const rec: VariableRecord = Object.freeze({
+    const rec: StoredVariable = Object.freeze({
       id: flat(`var_${name}_${randomSuffix()}`),
       name,
       type: compiled.type,
@@ -352,7 +352,7 @@ export class MemoryStore implements SessionStore {
     return this.out(slot);
   }
 
-  async getVariable(sessionId: string, identifier: string): Promise<VariableRecord> {
+  async getVariable(sessionId: string, identifier: string): Promise<StoredVariable> {
     const s = this.use(sessionId);
     return this.out(this.require(s, identifier));
   }
@@ -360,10 +360,10 @@ export class MemoryStore implements SessionStore {
   async getVariables(
     sessionId: string,
     identifiers: readonly string[],
-  ): Promise<{ readonly found: ReadonlyMap<string, VariableRecord>; readonly missing: readonly string[] }> {
+  ): Promise<{ readonly found: ReadonlyMap<string, StoredVariable>; readonly missing: readonly string[] }> {
     const s = this.use(sessionId);
     if (!Array.isArray(identifiers)) throw new StoreError('InvalidArgument', 'identifiers must be an array of strings');
-    const found = new Map<string, VariableRecord>();
+    const found = new Map<string, StoredVariable>();
     const missing: string[] = [];
     for (const ident of identifiers) {
       const slot = this.find(s, ident);
@@ -378,7 +378,7 @@ export class MemoryStore implements SessionStore {
     identifier: string,
     value: unknown,
     options: UpdateVariableOptions = {},
-  ): Promise<VariableRecord> {
+  ): Promise<StoredVariable> {
     const s = this.use(sessionId);
     const prepared = this.prepare(s, identifier, value, options.expectedVersion, options.metadata);
     const slot = this.apply(s, prepared, 'updated');
@@ -467,7 +467,7 @@ export class MemoryStore implements SessionStore {
     return results;
   }
 
-  async deleteVariable(sessionId: string, identifier: string): Promise<VariableRecord> {
+  async deleteVariable(sessionId: string, identifier: string): Promise<StoredVariable> {
     const s = this.use(sessionId);
     const slot = this.require(s, identifier);
     s.vars.delete(slot.rec.name);
@@ -481,13 +481,13 @@ export class MemoryStore implements SessionStore {
   async listVariables(
     sessionId: string,
     options: ListVariablesOptions = {},
-  ): Promise<Page & { readonly variables: readonly VariableRecord[] }> {
+  ): Promise<Page & { readonly variables: readonly StoredVariable[] }> {
     const s = this.use(sessionId);
     const pageSize = resolvePageSize(options.pageSize);
     const after = decodePageToken(options.pageToken);
     const match = compileGlob(options.pattern ?? '');
     const names = this.sortedNames(s);
-    const variables: VariableRecord[] = [];
+    const variables: StoredVariable[] = [];
     let i = after === undefined ? 0 : upperBound(names, after);
     let last: string | undefined;
     for (; i < names.length; i++) {
@@ -506,7 +506,7 @@ export class MemoryStore implements SessionStore {
     sessionId: string,
     identifier: string,
     options: GetHistoryOptions = {},
-  ): Promise<readonly HistoryEntry[]> {
+  ): Promise<readonly StoredHistoryEntry[]> {
     const s = this.use(sessionId);
     const slot = this.require(s, identifier);
     const limit = options.limit ?? 0;
@@ -517,7 +517,7 @@ export class MemoryStore implements SessionStore {
     }
     const depth = this.limits.historyDepth;
     const max = limit === 0 ? depth : Math.min(limit, depth);
-    const entries: HistoryEntry[] = [];
+    const entries: StoredHistoryEntry[] = [];
     if (max === 0) return entries;
     const { rec } = slot;
     entries.push(this.historyEntry(rec.version, rec.value, rec.updatedAt, slot.writeMeta, slot.mutable));
@@ -537,7 +537,7 @@ export class MemoryStore implements SessionStore {
     identifier: string,
     version: number,
     options: RollbackVariableOptions = {},
-  ): Promise<VariableRecord> {
+  ): Promise<StoredVariable> {
     const s = this.use(sessionId);
     const slot = this.require(s, identifier);
     const target = checkVersion(version, 'version');
@@ -579,9 +579,9 @@ export class MemoryStore implements SessionStore {
   async modifyVariable(
     sessionId: string,
     identifier: string,
-    fn: (current: VariableRecord) => unknown,
+    fn: (current: StoredVariable) => unknown,
     options: ModifyVariableOptions = {},
-  ): Promise<VariableRecord> {
+  ): Promise<StoredVariable> {
     if (typeof fn !== 'function') throw new StoreError('InvalidArgument', 'fn must be a function');
     const maxRetries = options.maxRetries ?? STORE_RULES.defaultModifyRetries;
     if (typeof maxRetries !== 'number' || !Number.isSafeInteger(maxRetries) || maxRetries < 0) {
@@ -604,7 +604,7 @@ export class MemoryStore implements SessionStore {
     }
   }
 
-  watch(sessionId: string, options: WatchOptions = {}): AsyncIterable<WatchEvent> {
+  watch(sessionId: string, options: StoreWatchOptions = {}): AsyncIterable<WatchEvent> {
     return { [Symbol.asyncIterator]: () => this.subscribe(sessionId, options) };
   }
 
@@ -771,7 +771,7 @@ export class MemoryStore implements SessionStore {
   }
 
   /** Looks a session up, refuses an expired one, and slides its TTL. */
-  private use(sessionId: string): Session {
+  private use(sessionId: string): SessionState {
     this.assertOpen();
     const s = typeof sessionId === 'string' ? this.sessions.get(sessionId) : undefined;
     if (s === undefined) {
@@ -790,7 +790,7 @@ export class MemoryStore implements SessionStore {
     return s;
   }
 
-  private expire(s: Session): void {
+  private expire(s: SessionState): void {
     this.sessions.delete(s.id);
     this.expired.set(s.id, s.owner);
     // Keep the tombstones bounded: drop the oldest.
@@ -801,11 +801,11 @@ export class MemoryStore implements SessionStore {
     this.endWatchers(s, sessionExpired(s.id, s.owner));
   }
 
-  private endWatchers(s: Session, error: StoreError): void {
+  private endWatchers(s: SessionState, error: StoreError): void {
     for (const w of [...s.watchers]) w.end(error, true);
   }
 
-  private sessionRecord(s: Session): SessionRecord {
+  private sessionRecord(s: SessionState): SessionRecord {
     // registerTool keeps the two scopes disjoint, so the sizes add up without double counting.
     const toolCount = s.tools.size + this.globalTools.size;
     return Object.freeze({
@@ -822,7 +822,7 @@ export class MemoryStore implements SessionStore {
     });
   }
 
-  private find(s: Session, identifier: string): Slot | undefined {
+  private find(s: SessionState, identifier: string): Slot | undefined {
     if (typeof identifier !== 'string') return undefined;
     const byName = s.vars.get(identifier);
     if (byName !== undefined) return byName;
@@ -836,7 +836,7 @@ export class MemoryStore implements SessionStore {
     return undefined;
   }
 
-  private require(s: Session, identifier: string): Slot {
+  private require(s: SessionState, identifier: string): Slot {
     const slot = this.find(s, identifier);
     if (slot === undefined) {
       throw new StoreError('VariableNotFound', `variable ${String(identifier)} not found in session ${s.id}`, {
@@ -846,7 +846,7 @@ export class MemoryStore implements SessionStore {
     return slot;
   }
 
-  private out(slot: Slot): VariableRecord {
+  private out(slot: Slot): StoredVariable {
     if (!slot.mutable) return slot.rec;
     return Object.freeze({ ...slot.rec, value: copyValue(slot.rec.value) });
   }
@@ -857,7 +857,7 @@ export class MemoryStore implements SessionStore {
     updatedAt: number,
     metadata: Metadata,
     mutable: boolean,
-  ): HistoryEntry {
+  ): StoredHistoryEntry {
     return Object.freeze({ version, value: mutable ? copyValue(value) : value, updatedAt, metadata });
   }
 
@@ -921,7 +921,7 @@ export class MemoryStore implements SessionStore {
 
   /** Validates one write completely without changing anything. */
   private prepare(
-    s: Session,
+    s: SessionState,
     identifier: string,
     raw: unknown,
     expectedVersion: unknown,
@@ -936,7 +936,7 @@ export class MemoryStore implements SessionStore {
   }
 
   /** Applies a prepared write: history, new snapshot, revision, event. Never throws. */
-  private apply(s: Session, p: PreparedWrite, kind: WatchEventKind, batch?: WatchEvent[]): Slot {
+  private apply(s: SessionState, p: PreparedWrite, kind: WatchEventKind, batch?: WatchEvent[]): Slot {
     const { slot } = p;
     const prev = slot.rec;
     const keepPast = this.limits.historyDepth - 1;
@@ -970,25 +970,25 @@ export class MemoryStore implements SessionStore {
   }
 
   /** Records a change in the session's window and hands it to watchers (or to `batch`, broadcast later). */
-  private emit(s: Session, kind: WatchEventKind, slot: Slot, revision: number, batch?: WatchEvent[]): void {
+  private emit(s: SessionState, kind: WatchEventKind, slot: Slot, revision: number, batch?: WatchEvent[]): void {
     const event: WatchEvent = Object.freeze({ kind, revision, variable: this.out(slot) });
     s.window.push(event);
     if (batch !== undefined) batch.push(event);
     else if (s.watchers.size > 0) this.broadcast(s, [event]);
   }
 
-  private broadcast(s: Session, events: readonly WatchEvent[]): void {
+  private broadcast(s: SessionState, events: readonly WatchEvent[]): void {
     if (s.watchers.size === 0 || events.length === 0) return;
     for (const w of [...s.watchers]) {
       if (w.names === null) w.push(events);
       else {
-        const mine = events.filter((e) => w.wants((e.variable as VariableRecord).name));
+        const mine = events.filter((e) => w.wants((e.variable as StoredVariable).name));
         if (mine.length > 0) w.push(mine);
       }
     }
   }
 
-  private subscribe(sessionId: string, options: WatchOptions): AsyncIterableIterator<WatchEvent> {
+  private subscribe(sessionId: string, options: StoreWatchOptions): AsyncIterableIterator<WatchEvent> {
     try {
       if (options.signal?.aborted) return doneIterator();
       const s = this.use(sessionId);
@@ -1036,7 +1036,7 @@ export class MemoryStore implements SessionStore {
         }
         for (let i = since - (oldest - 1); i < w.size; i++) {
           const e = w.at(i);
-          if (names === null || names.has((e.variable as VariableRecord).name)) prefix.push(e);
+          if (names === null || names.has((e.variable as StoredVariable).name)) prefix.push(e);
         }
       }
       prefix.push(Object.freeze({ kind: 'synced', revision: s.revision }));
@@ -1056,7 +1056,7 @@ export class MemoryStore implements SessionStore {
   }
 
   /** The session's names in order, rebuilding the index if names were added or deleted. */
-  private sortedNames(s: Session): string[] {
+  private sortedNames(s: SessionState): string[] {
     if (s.added.length === 0 && s.deletedSinceSort === 0) return s.sorted;
     const base = s.deletedSinceSort === 0 ? s.sorted : s.sorted.filter((n) => s.vars.has(n));
     const added = s.added.filter((n) => s.vars.has(n)).sort(compareStrings);
@@ -1077,7 +1077,7 @@ export class MemoryStore implements SessionStore {
   }
 
   /** Bounds the pending index changes when nobody lists for a long time. */
-  private maybeCompactIndex(s: Session): void {
+  private maybeCompactIndex(s: SessionState): void {
     if (s.added.length + s.deletedSinceSort > s.vars.size + 4096 && s.deletedSinceSort > 0) this.sortedNames(s);
   }
 }

@@ -1,4 +1,23 @@
 /**
+ * Every {@link StoreErrorType}, in declaration order (the source of the type;
+ * handy for exhaustive mappings and tests).
+ */
+export const STORE_ERROR_TYPES = Object.freeze([
+  'SessionNotFound',
+  'SessionExpired',
+  'AlreadyExists',
+  'VariableNotFound',
+  'ValidationFailed',
+  'VersionConflict',
+  'Compacted',
+  'WatcherOverflow',
+  'ResourceExhausted',
+  'InvalidArgument',
+  'ToolNotFound',
+  'StoreClosed',
+] as const);
+
+/**
  * The closed list of failures a {@link SessionStore} reports. Each maps to one
  * wire error type / status code in the server:
  *
@@ -15,38 +34,7 @@
  * - `ToolNotFound`: no such tool visible to the session (NOT_FOUND).
  * - `StoreClosed`: the store was closed (`close()`); nothing more is served (UNAVAILABLE).
  */
-export type StoreErrorType =
-  | 'SessionNotFound'
-  | 'SessionExpired'
-  | 'AlreadyExists'
-  | 'VariableNotFound'
-  | 'ValidationFailed'
-  | 'VersionConflict'
-  | 'Compacted'
-  | 'WatcherOverflow'
-  | 'ResourceExhausted'
-  | 'InvalidArgument'
-  | 'ToolNotFound'
-  | 'StoreClosed';
-
-/**
- * Every {@link StoreErrorType}, in declaration order (handy for exhaustive
- * mappings and tests).
- */
-export const STORE_ERROR_TYPES: readonly StoreErrorType[] = Object.freeze([
-  'SessionNotFound',
-  'SessionExpired',
-  'AlreadyExists',
-  'VariableNotFound',
-  'ValidationFailed',
-  'VersionConflict',
-  'Compacted',
-  'WatcherOverflow',
-  'ResourceExhausted',
-  'InvalidArgument',
-  'ToolNotFound',
-  'StoreClosed',
-] as const);
+export type StoreErrorType = (typeof STORE_ERROR_TYPES)[number];
 
 /**
  * One failed field: a constraint of a value, or one entry of an atomic batch
