@@ -1,23 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { compileType as defaultCompileType, encodedSize as defaultEncodedSize } from '@unified-bridge/types';
-import type { CompiledType, Constraints, Violation } from '@unified-bridge/types';
-import {
-  EMPTY_METADATA,
-  Ring,
-  checkMetadata,
-  checkName,
-  checkVersion,
-  compileGlob,
-  copyValue,
-  decodePageToken,
-  encodePageToken,
-  frozenJsonCopy,
-  mergeMetadata,
-  resolvePageSize,
-  snapshotValue,
-  toText,
-  upperBound,
-} from './internal.js';
+import type { CompiledType, Constraints } from '@unified-bridge/types';
+import { EMPTY_METADATA, checkMetadata, checkName, checkVersion, mergeMetadata } from './internal/checks.js';
+import { DEFAULT_TYPE_ENGINE, toStoreViolation, type StoreTypeEngine } from './internal/engine.js';
+import { compileGlob } from './internal/glob.js';
+import { decodePageToken, encodePageToken, resolvePageSize } from './internal/paging.js';
+import { copyValue, frozenJsonCopy, snapshotValue } from './internal/values.js';
+import { Watcher, doneIterator, failedIterator } from './internal/watcher.js';
+import { upperBound } from './memory/name-index.js';
+import { Ring } from './memory/ring.js';
 import { DEFAULT_STORE_LIMITS, STORE_RULES, type StoreLimits } from './limits.js';
 import type {
   Clock,
@@ -46,22 +36,8 @@ import type {
   StoreWatchOptions,
 } from './session-store.js';
 import { StoreError, isStoreError, type StoreViolation } from './store-error.js';
-import { Watcher, doneIterator, failedIterator } from './watcher.js';
 
-/**
- * The part of the types engine a store uses. Default: `compileType` and
- * `encodedSize` of `@unified-bridge/types`; inject another to add custom types
- * or to test.
- */
-export interface StoreTypeEngine {
-  /** Compiles (and caches) a type with its constraints. */
-  compileType(
-    type: string,
-    constraints: Constraints,
-  ): { ok: true; compiled: CompiledType } | { ok: false; violations: Violation[] };
-  /** The size of a normalised value as encoded on the wire, in bytes. */
-  encodedSize(value: unknown): number;
-}
+export type { StoreTypeEngine } from './internal/engine.js';
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -174,7 +150,7 @@ export class MemoryStore implements SessionStore {
     }
     this.limits = Object.freeze(limits);
     this.clock = options.clock ?? { now: Date.now };
-    this.engine = options.engine ?? { compileType: defaultCompileType, encodedSize: defaultEncodedSize };
+    this.engine = options.engine ?? DEFAULT_TYPE_ENGINE;
     const interval = options.sweepIntervalMs ?? 10_000;
     if (typeof interval !== 'number' || !Number.isSafeInteger(interval) || interval < 0) {
       throw new RangeError(
@@ -745,7 +721,7 @@ export class MemoryStore implements SessionStore {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
     for (const s of this.sessions.values()) {
-      for (const w of [...s.watchers]) w.end(new StoreError('StoreClosed', 'the store was closed'), false);
+      for (const w of [...s.watchers]) w.end(new StoreError('StoreClosed', 'the store was closed'), { drain: false });
     }
     this.sessions.clear();
     this.expired.clear();
@@ -802,7 +778,7 @@ export class MemoryStore implements SessionStore {
   }
 
   private endWatchers(s: SessionState, error: StoreError): void {
-    for (const w of [...s.watchers]) w.end(error, true);
+    for (const w of [...s.watchers]) w.end(error, { drain: true });
   }
 
   private sessionRecord(s: SessionState): SessionRecord {
@@ -876,7 +852,7 @@ export class MemoryStore implements SessionStore {
         'InvalidArgument',
         `invalid type or constraints: ${result.violations.map((v) => v.message).join('; ')}`,
         {
-          violations: result.violations.map((v) => toViolation(v, 'constraints')),
+          violations: result.violations.map((v) => toStoreViolation(v, 'constraints')),
           details: { field: 'constraints', type },
         },
       );
@@ -891,7 +867,7 @@ export class MemoryStore implements SessionStore {
         'ValidationFailed',
         `invalid value for ${name}: ${result.violations.map((v) => v.message).join('; ')}`,
         {
-          violations: result.violations.map((v) => toViolation(v, 'value')),
+          violations: result.violations.map((v) => toStoreViolation(v, 'value')),
           details: { variable: name },
         },
       );
@@ -1040,14 +1016,14 @@ export class MemoryStore implements SessionStore {
         }
       }
       prefix.push(Object.freeze({ kind: 'synced', revision: s.revision }));
-      const watcher = new Watcher(
+      const watcher = new Watcher({
         names,
         prefix,
-        since ?? s.revision,
-        this.limits.watcherBufferSize,
-        (w) => s.watchers.delete(w),
-        options.signal,
-      );
+        startRevision: since ?? s.revision,
+        bufferSize: this.limits.watcherBufferSize,
+        detach: (w) => s.watchers.delete(w),
+        signal: options.signal,
+      });
       s.watchers.add(watcher);
       return watcher;
     } catch (err) {
@@ -1111,20 +1087,6 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
     v !== null &&
     typeof (v as { then?: unknown }).then === 'function'
   );
-}
-
-function toViolation(v: Violation, field: string): StoreViolation {
-  const out: { -readonly [K in keyof StoreViolation]: StoreViolation[K] } = {
-    field,
-    constraint: v.constraint,
-    message: v.message,
-  };
-  const expected = toText(v.expected);
-  const actual = toText(v.actual);
-  if (expected !== undefined) out.expected = expected;
-  if (actual !== undefined) out.actual = actual;
-  if (v.path !== undefined) out.path = v.path;
-  return out;
 }
 
 /** The `SessionExpired` error of a session; `details.owner` names its owner (`""` when none) for visibility checks. */
