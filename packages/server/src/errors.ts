@@ -38,7 +38,7 @@ const STORE_ERROR_MAP: Readonly<Record<StoreErrorType, readonly [Code, ErrorType
   SessionExpired: [Code.NotFound, ErrorType.SESSION_EXPIRED],
   AlreadyExists: [Code.AlreadyExists, ErrorType.ALREADY_EXISTS],
   VariableNotFound: [Code.NotFound, ErrorType.VARIABLE_NOT_FOUND],
-  ValidationFailed: [Code.InvalidArgument, ErrorType.VALIDATION_ERROR],
+  ValidationError: [Code.InvalidArgument, ErrorType.VALIDATION_ERROR],
   VersionConflict: [Code.Aborted, ErrorType.VERSION_CONFLICT],
   Compacted: [Code.OutOfRange, ErrorType.COMPACTED],
   WatcherOverflow: [Code.ResourceExhausted, ErrorType.WATCHER_OVERFLOW],

@@ -88,6 +88,21 @@ describe('@unified-bridge/store (built entry points)', () => {
     );
   });
 
+  it('should keep ValidationFailed as a deprecated alias of ValidationError', () => {
+    expect(store.STORE_ERROR_TYPES).toContain('ValidationError');
+    expect(store.STORE_ERROR_TYPES).not.toContain('ValidationFailed');
+    const err = new store.StoreError('ValidationError', 'bad value');
+    expect(store.isStoreError(err, 'ValidationError')).toBe(true);
+    expect(store.isStoreError(err, 'ValidationFailed')).toBe(true);
+    expect(store.isStoreError(err, 'InvalidArgument')).toBe(false);
+    const old = new store.StoreError('ValidationFailed', 'bad value');
+    expect(old.type).toBe('ValidationError');
+    const fromOlderCopy = { name: 'StoreError', type: 'ValidationFailed' };
+    expect(store.isStoreError(fromOlderCopy)).toBe(true);
+    expect(store.isStoreError(fromOlderCopy, 'ValidationError')).toBe(true);
+    expect(store.isStoreError(fromOlderCopy, 'VersionConflict')).toBe(false);
+  });
+
   it('should build errors that the structural check recognises', () => {
     const err = new store.StoreError('VersionConflict', 'nope', { currentVersion: 3 });
     expect(store.isStoreError(err, 'VersionConflict')).toBe(true);

@@ -326,7 +326,7 @@ export interface SessionStore extends AsyncDisposable {
    * Registers a variable (version 0, id `var_<name>_<random>`); type and
    * constraints are compiled and the value validated by the types engine.
    * @throws `AlreadyExists` (name), `InvalidArgument` (name, type or constraints, with violations),
-   * `ValidationFailed` (value, with violations), `ResourceExhausted` (`maxVariablesPerSession`, `maxValueBytes`).
+   * `ValidationError` (value, with violations), `ResourceExhausted` (`maxVariablesPerSession`, `maxValueBytes`).
    */
   registerVariable(sessionId: string, input: RegisterVariableInput): Promise<StoredVariable>;
   /**
@@ -345,7 +345,7 @@ export interface SessionStore extends AsyncDisposable {
   /**
    * Validates and writes a new value (version + 1), recording the previous
    * version in history.
-   * @throws `VariableNotFound`, `ValidationFailed`, `VersionConflict` (with `currentVersion`),
+   * @throws `VariableNotFound`, `ValidationError`, `VersionConflict` (with `currentVersion`),
    * `ResourceExhausted` (`maxValueBytes`).
    */
   updateVariable(

@@ -20,7 +20,7 @@ export function describeBatches(suite: Suite): void {
             ],
             { atomic: true },
           ),
-        'ValidationFailed',
+        'ValidationError',
       );
       expect(err.violations.map((v) => v.field)).toEqual(['b', 'c', 'zz']);
       for (const n of ['a', 'b', 'c']) expect((await store.getVariable(sid, n)).version).toBe(0);
@@ -49,7 +49,7 @@ export function describeBatches(suite: Suite): void {
         { atomic: false },
       );
       expect(results.map((r) => r.identifier)).toEqual(['a', 'b', 'nope']);
-      expect(results.map((r) => (r.ok ? 'ok' : r.error.type))).toEqual(['ok', 'ValidationFailed', 'VariableNotFound']);
+      expect(results.map((r) => (r.ok ? 'ok' : r.error.type))).toEqual(['ok', 'ValidationError', 'VariableNotFound']);
       expect((await store.getVariable(sid, 'a')).value).toBe(0.9);
       expect((await store.getVariable(sid, 'b')).value).toBe(0.5);
       const a = await store.getVariable(sid, 'a');

@@ -53,7 +53,7 @@ export function describeModel(suite: Suite): void {
     if (m.vars.has(name)) {
       await storeErrorOf(call, 'AlreadyExists');
     } else if (!inRange(value)) {
-      await storeErrorOf(call, 'ValidationFailed');
+      await storeErrorOf(call, 'ValidationError');
     } else {
       const rec = await call();
       m.revision++;
@@ -79,7 +79,7 @@ export function describeModel(suite: Suite): void {
       expect(err.currentVersion).toBe(mv.version);
       return;
     }
-    if (!inRange(value)) return void (await storeErrorOf(call, 'ValidationFailed'));
+    if (!inRange(value)) return void (await storeErrorOf(call, 'ValidationError'));
     const rec = await call();
     write(m, mv, value);
     expectVar(rec, name, mv, m);

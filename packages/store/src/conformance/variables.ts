@@ -42,7 +42,7 @@ export function describeVariables(suite: Suite): void {
       const { store, sid } = await withSession();
       await floatVar(store, sid, 'x');
       await storeErrorOf(() => floatVar(store, sid, 'x'), 'AlreadyExists');
-      const bad = await storeErrorOf(() => floatVar(store, sid, 'y', 1.5), 'ValidationFailed');
+      const bad = await storeErrorOf(() => floatVar(store, sid, 'y', 1.5), 'ValidationError');
       expect(bad.violations.length).toBeGreaterThan(0);
       expect(bad.violations[0]?.constraint).toBe('max');
       await storeErrorOf(
@@ -85,7 +85,7 @@ export function describeVariables(suite: Suite): void {
       expect(v1.metadata).toEqual({ by: 'me' });
       expect(v1.updatedAt).toBe(clock.now());
       expect(v1.createdAt).toBe(clock.now() - 10);
-      const bad = await storeErrorOf(() => store.updateVariable(sid, 'x', 2), 'ValidationFailed');
+      const bad = await storeErrorOf(() => store.updateVariable(sid, 'x', 2), 'ValidationError');
       expect(bad.violations[0]?.constraint).toBe('max');
       const conflict = await storeErrorOf(
         () => store.updateVariable(sid, 'x', 0.1, { expectedVersion: 0 }),

@@ -63,7 +63,7 @@ export function compileVariableType(engine: StoreTypeEngine, type: string, const
  * Validates and normalises a value of variable `name` with its compiled type
  * and checks its encoded size against `limits.maxValueBytes`; returns the
  * normalised value (not yet copied for storage).
- * @throws `ValidationFailed` with the violations (`field` `"value"`), `ResourceExhausted` (`maxValueBytes`).
+ * @throws `ValidationError` with the violations (`field` `"value"`), `ResourceExhausted` (`maxValueBytes`).
  * @private Internal code, does not follow semantic versioning.
  */
 export function checkValue(
@@ -76,7 +76,7 @@ export function checkValue(
   const result = compiled.validate(raw);
   if (!result.ok) {
     throw new StoreError(
-      'ValidationFailed',
+      'ValidationError',
       `invalid value for ${name}: ${result.violations.map((v) => v.message).join('; ')}`,
       {
         violations: result.violations.map((v) => toStoreViolation(v, 'value')),
