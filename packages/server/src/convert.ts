@@ -14,10 +14,10 @@ import {
 } from '@unified-bridge/proto';
 import type { Session, ToolSpec, Value, Variable, VariableHistoryEntry } from '@unified-bridge/proto';
 import type {
-  HistoryEntry,
+  StoredHistoryEntry,
   SessionRecord,
   ToolRecord,
-  VariableRecord,
+  StoredVariable,
   WatchEvent,
   WatchEventKind,
 } from '@unified-bridge/store';
@@ -52,7 +52,7 @@ export function valueToWire(type: string, constraints: Readonly<Record<string, u
 }
 
 /** A variable record as the wire Variable. */
-export function variableToProto(r: VariableRecord): Variable {
+export function variableToProto(r: StoredVariable): Variable {
   return create(VariableSchema, {
     id: r.id,
     name: r.name,
@@ -68,7 +68,7 @@ export function variableToProto(r: VariableRecord): Variable {
 }
 
 /** A history entry as the wire VariableHistoryEntry (encoded with the variable's type). */
-export function historyEntryToProto(variable: VariableRecord, e: HistoryEntry): VariableHistoryEntry {
+export function historyEntryToProto(variable: StoredVariable, e: StoredHistoryEntry): VariableHistoryEntry {
   return create(VariableHistoryEntrySchema, {
     version: BigInt(e.version),
     value: valueToWire(variable.type, variable.constraints, e.value),

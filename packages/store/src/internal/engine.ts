@@ -3,6 +3,7 @@
 // @private Internal code, does not follow semantic versioning.
 import { compileType as defaultCompileType, encodedSize as defaultEncodedSize } from '@unified-bridge/types';
 import type { CompiledType, Constraints, Violation } from '@unified-bridge/types';
+import { valueText } from '@unified-bridge/types/internal';
 import type { StoreLimits } from '../limits.js';
 import { StoreError, type StoreViolation } from '../store-error.js';
 import { limitReached } from './store-errors.js';
@@ -105,22 +106,8 @@ export function toStoreViolation(v: Violation, field: string): StoreViolation {
     constraint: v.constraint,
     message: v.message,
   };
-  const expected = toText(v.expected);
-  const actual = toText(v.actual);
-  if (expected !== undefined) violation.expected = expected;
-  if (actual !== undefined) violation.actual = actual;
+  if (v.expected !== undefined) violation.expected = valueText(v.expected);
+  if (v.actual !== undefined) violation.actual = valueText(v.actual);
   if (v.path !== undefined) violation.path = v.path;
   return violation;
-}
-
-/** Renders an engine value (bound, actual value) as text for a violation; bigints as digits. */
-function toText(value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value === 'string') return value;
-  if (typeof value === 'bigint' || typeof value === 'number' || typeof value === 'boolean') return String(value);
-  try {
-    return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
-  } catch {
-    return String(value);
-  }
 }
