@@ -89,7 +89,8 @@ export class SessionScope {
     readonly sessionId: string,
     /** Reads one variable from the server. */
     readonly fetcher: VariableFetcher,
-    watchMode: boolean,
+    /** `watchMode`: the cache is kept fresh by a watch stream, so nothing is served until it is live. */
+    { watchMode }: { watchMode: boolean },
   ) {
     this.#prefix = `${sessionId}\u0000`;
     this.servable = !watchMode;
@@ -149,6 +150,12 @@ export class SessionScope {
     if (t.compiled === undefined) t.compiled = compileLocal(name, t.type, t.constraints) ?? null;
     return t.compiled;
   }
+}
+
+/** Options of {@link VariableCache.read}. */
+export interface ReadOptions extends CallOptions {
+  /** Bypass a cached entry (the result is cached). Default false. */
+  fresh?: boolean;
 }
 
 interface FetchContext {
@@ -288,10 +295,11 @@ export class VariableCache implements BridgeCache {
 
   /**
    * Reads `identifier` from the server (a miss): concurrent cold reads of one
-   * key share one RPC; `fresh` bypasses a cached entry.
+   * key share one RPC; `call.fresh` bypasses a cached entry.
    */
-  async read(scope: SessionScope, identifier: string, fresh: boolean, call: CallOptions): Promise<VariableRecord> {
+  async read(scope: SessionScope, identifier: string, call: ReadOptions): Promise<VariableRecord> {
     this.#misses++;
+    let fresh = call.fresh === true;
     const lru = this.#lru;
     if (lru === undefined) {
       const rec = await scope.fetcher(identifier, call, call.signal ?? new AbortController().signal);
@@ -355,11 +363,16 @@ export class VariableCache implements BridgeCache {
     this.#lru?.set(scope.key(rec.name), rec, { ttl: this.#entryTtl });
   }
 
-  /** Drops a name's entry; with `deleted`, also notes the deletion (at `revision` when known). */
-  invalidate(scope: SessionScope, name: string, deleted: boolean, revision?: number): void {
+  /** Drops a name's entry (it may be outdated). */
+  invalidate(scope: SessionScope, name: string): void {
     const key = scope.keys.get(name);
     if (key !== undefined) this.#lru?.delete(key);
-    if (deleted) scope.noteDeleted(name, revision);
+  }
+
+  /** Drops a name's entry and notes that the variable was deleted (at `revision` when known). */
+  markDeleted(scope: SessionScope, name: string, revision?: number): void {
+    this.invalidate(scope, name);
+    scope.noteDeleted(name, revision);
   }
 
   /** Drops every entry of a session (the floors stay: read-your-writes still holds). */

@@ -4,9 +4,13 @@ import { CreateSessionRequestSchema, ListSessionsRequestSchema } from '@unified-
 import { VariableCache, resolveCacheOptions, type BridgeCache, type CacheOptions } from './cache.js';
 import { resolveRetryPolicy, type RetryOptions, type RetryPolicy } from './retry.js';
 import { Rpc, checkTimeout, type CallOptions } from './rpc.js';
-import { Session, sessionInfoFromWire, type SessionHandleOptions, type SessionInfo } from './session.js';
-import { DEFAULT_TOOL_LIST_TTL_MS, ToolListCache } from './tools.js';
-import { ToolWorker, type ServeToolsOptions, type ToolDefinitions } from './worker.js';
+import { sessionInfoFromWire, type SessionInfo } from './session-info.js';
+import type { SessionHandleOptions } from './session-options.js';
+import { Session } from './session.js';
+import type { ToolDefinitions } from './tool-definitions.js';
+import { DEFAULT_TOOL_LIST_TTL_MS, ToolListCache } from './tool-list-cache.js';
+import type { ServeToolsOptions } from './worker-options.js';
+import { ToolWorker } from './worker.js';
 
 /**
  * Wire protocol of a client: `"grpc"` (HTTP/2 only), `"connect"` (HTTP/2 or

@@ -172,3 +172,11 @@ export function historyFromWire(name: string, type: string, e: VariableHistoryEn
     metadata: e.metadata,
   };
 }
+
+/** A version option as the wire's uint64 (RangeError naming the option unless a non-negative integer). */
+export function versionToWire(name: string, v: number | undefined): bigint | undefined {
+  if (v === undefined) return undefined;
+  if (!Number.isSafeInteger(v) || v < 0)
+    throw new RangeError(`${name} must be a non-negative integer, got ${String(v)}`);
+  return BigInt(v);
+}

@@ -11,27 +11,32 @@ export type {
   TokenSource,
 } from './client.js';
 export { Session } from './session.js';
+export type { SessionInfo } from './session-info.js';
 export type {
-  GetOptions,
-  HistoryOptions,
-  ListOptions,
-  RegisterOptions,
-  RollbackOptions,
   SessionHandleOptions,
-  SessionInfo,
-  SetManyOptions,
-  SetManyResult,
+  GetOptions,
+  ListOptions,
+  HistoryOptions,
+  RegisterOptions,
   SetOptions,
+  SetManyOptions,
+  SetManyEntry,
+  SetManyResult,
   UpdateOptions,
-} from './session.js';
-export { BatchBuilder, VariableHandle, VariableList } from './variables.js';
-export type { SetManyEntry } from './variables.js';
+  RollbackOptions,
+} from './session-options.js';
+export { BatchBuilder } from './batch.js';
+export { VariableHandle } from './variable-handle.js';
+export type { VariableAccess } from './variable-handle.js';
+export { VariableList } from './variable-list.js';
 export type { HistoryEntry, VariableRecord } from './codec.js';
 export type { VariableEvent, VariableEventKind, WatchOptions } from './watch.js';
 export type { BridgeCache, CacheOptions, CacheStats } from './cache.js';
 export type { RetryOptions } from './retry.js';
 export type { CallOptions } from './rpc.js';
-export { SessionTools, ToolStream } from './tools.js';
+export { SessionTools } from './session-tools.js';
+export type { ToolProxy } from './session-tools.js';
+export { ToolStream } from './tool-stream.js';
 export type {
   CallManyOptions,
   CallManyResult,
@@ -42,10 +47,10 @@ export type {
   ToolCallResult,
   ToolInfo,
   ToolMetrics,
-  ToolProxy,
-} from './tools.js';
+} from './tool-types.js';
 export { ToolWorker } from './worker.js';
-export type { ServeToolsOptions, ToolContext, ToolDefinition, ToolDefinitions, ToolHandler } from './worker.js';
+export type { ServeToolsOptions } from './worker-options.js';
+export type { ToolContext, ToolDefinition, ToolDefinitions, ToolHandler } from './tool-definitions.js';
 export { BRIDGE_ERROR_TYPES, BridgeError, isBridgeError, toolError } from './errors.js';
 export type { BridgeErrorInit, BridgeErrorType, BridgeFieldViolation } from './errors.js';
 

@@ -191,7 +191,7 @@ export class CacheWatcher {
         for await (const ev of events) {
           if (ev.kind === 'synced') scope.servable = true;
           else if (ev.kind === 'deleted') {
-            if (ev.variable) cache.invalidate(scope, ev.variable.name, true, ev.revision);
+            if (ev.variable) cache.markDeleted(scope, ev.variable.name, ev.revision);
           } else if (ev.variable) cache.store(scope, ev.variable);
         }
         return;
