@@ -120,6 +120,13 @@ export interface AttemptOptions {
   signal: AbortSignal | undefined;
   /** Decides whether a failure may be retried. */
   retryable: (err: BridgeError) => boolean;
+  /**
+   * Turns what an attempt threw into a BridgeError. Default: {@link toBridgeErrorFor}
+   * with `signal` (an unasked-for `Cancelled` is a transport failure, `Unavailable`).
+   */
+  toError?: (err: unknown) => BridgeError;
+  /** The wait between attempts. Default {@link sleep} (an unref'd timer that `signal` aborts). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /**
@@ -131,22 +138,29 @@ export async function withRetry<T>(
   opts: AttemptOptions,
   attempt: (timeoutMs: number | undefined) => Promise<T>,
 ): Promise<T> {
+  const { signal } = opts;
+  const toError = opts.toError ?? ((e: unknown) => toBridgeErrorFor(e, signal));
+  const wait = opts.sleep ?? sleep;
   const deadline = opts.timeoutMs === undefined ? undefined : Date.now() + opts.timeoutMs;
-  if (opts.signal?.aborted) throw cancelled(opts.signal);
+  if (signal?.aborted) throw cancelled(signal);
   for (let n = 1; ; n++) {
     const left = deadline === undefined ? undefined : deadline - Date.now();
     try {
       return await attempt(left === undefined ? undefined : Math.max(1, left));
     } catch (e) {
-      const err = toBridgeErrorFor(e, opts.signal);
-      if (opts.signal?.aborted && err.type !== 'Cancelled' && err.type !== 'DeadlineExceeded') {
-        const c = cancelled(opts.signal);
+      const err = toError(e);
+      if (signal?.aborted && err.type !== 'Cancelled' && err.type !== 'DeadlineExceeded') {
+        const c = cancelled(signal);
         throw new BridgeError(c.type, c.message, { cause: err });
       }
-      if (n >= policy.maxAttempts || opts.signal?.aborted || !opts.retryable(err)) throw err;
+      if (n >= policy.maxAttempts || signal?.aborted || !opts.retryable(err)) throw err;
       const delay = backoffDelayMs(policy, n, err.retryDelayMs);
       if (deadline !== undefined && Date.now() + delay >= deadline) throw err;
-      await sleep(delay, opts.signal);
+      try {
+        await wait(delay, signal);
+      } catch (w) {
+        throw signal?.aborted ? cancelled(signal) : toBridgeError(w);
+      }
     }
   }
 }

@@ -1,4 +1,4 @@
-import { create } from '@bufbuild/protobuf';
+import { create, type JsonObject } from '@bufbuild/protobuf';
 import type { Code } from '@connectrpc/connect';
 import {
   ExecuteToolRequestSchema,
@@ -8,8 +8,8 @@ import {
   ToolCallSchema,
 } from '@unified-bridge/proto';
 import { decodeValue } from './codec.js';
-import { BridgeError, bridgeErrorFromDetail, toBridgeError, withToolName } from './errors.js';
-import { backoffDelayMs, cancelled, sleep, type RetryPolicy } from './retry.js';
+import { BridgeError, bridgeErrorFromDetail, isBridgeError, toBridgeError, withToolName } from './errors.js';
+import { withRetry, type RetryPolicy } from './retry.js';
 import { checkTimeout, type CallOptions, type Rpc } from './rpc.js';
 import { checkToolName, toArguments } from './tool-arguments.js';
 import { toolInfoFromWire, type ToolListCache } from './tool-list-cache.js';
@@ -148,12 +148,13 @@ export class SessionTools {
     opts?: CallOptions,
   ): Promise<ToolCallResult<T>> {
     checkToolName(name);
+    return this.#execute<T>(name, toArguments(name, args), opts);
+  }
+
+  /** One ExecuteTool call with checked arguments; every failure carries `toolName`. */
+  async #execute<T>(name: string, args: JsonObject, opts: CallOptions | undefined): Promise<ToolCallResult<T>> {
     const { rpc } = this.ctx;
-    const req = create(ExecuteToolRequestSchema, {
-      sessionId: this.sessionId,
-      toolName: name,
-      arguments: toArguments(name, args),
-    });
+    const req = create(ExecuteToolRequestSchema, { sessionId: this.sessionId, toolName: name, arguments: args });
     try {
       const r = await rpc.call('write', opts, (o) => rpc.tools.executeTool(req, o));
       return {
@@ -271,33 +272,31 @@ export class SessionTools {
     }
     const attemptTimeoutMs = checkTimeout('attemptTimeoutMs', opts.attemptTimeoutMs);
     const timeoutMs = checkTimeout('timeoutMs', opts.timeoutMs) ?? rpc.defaultTimeoutMs;
-    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
-    const wait = opts.sleep ?? sleep;
-    for (let attempt = 1; ; attempt++) {
-      const left = deadline === undefined ? undefined : Math.max(1, deadline - Date.now());
-      const perAttempt =
-        attemptTimeoutMs === undefined
-          ? left
-          : left === undefined
-            ? attemptTimeoutMs
-            : Math.min(left, attemptTimeoutMs);
-      try {
-        return (await this.callWithMetrics<T>(name, args, { timeoutMs: perAttempt, signal: opts.signal })).result;
-      } catch (e) {
-        const err = e as BridgeError;
-        const retryable =
-          err.type === 'RateLimited' ||
-          err.type === 'Unavailable' ||
-          (err.type === 'DeadlineExceeded' && attemptTimeoutMs !== undefined && perAttempt === attemptTimeoutMs);
-        if (!retryable || attempt > retries || opts.signal?.aborted === true) throw err;
-        const delay = backoffDelayMs(retry, attempt, err.retryDelayMs);
-        if (deadline !== undefined && Date.now() + delay >= deadline) throw err;
-        try {
-          await wait(delay, opts.signal);
-        } catch (w) {
-          throw withToolName(opts.signal?.aborted ? cancelled(opts.signal) : toBridgeError(w), name);
-        }
-      }
+    const json = toArguments(name, args);
+    // The deadline of the attempt in flight: an attempt cut short by `attemptTimeoutMs` (and not
+    // by the whole call's deadline) may be retried.
+    let perAttempt: number | undefined;
+    const retryable = (err: BridgeError): boolean =>
+      err.type === 'RateLimited' ||
+      err.type === 'Unavailable' ||
+      (err.type === 'DeadlineExceeded' && attemptTimeoutMs !== undefined && perAttempt === attemptTimeoutMs);
+    try {
+      return await withRetry(
+        { ...retry, maxAttempts: retries + 1 },
+        // Failures of an attempt are BridgeErrors already (with `toolName`), classified by the call itself.
+        { timeoutMs, signal: opts.signal, retryable, toError: (e) => e as BridgeError, sleep: opts.sleep },
+        async (left) => {
+          perAttempt =
+            attemptTimeoutMs === undefined
+              ? left
+              : left === undefined
+                ? attemptTimeoutMs
+                : Math.min(left, attemptTimeoutMs);
+          return (await this.#execute<T>(name, json, { timeoutMs: perAttempt, signal: opts.signal })).result;
+        },
+      );
+    } catch (e) {
+      throw isBridgeError(e) ? withToolName(e, name) : e;
     }
   }
 
