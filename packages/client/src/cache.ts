@@ -5,6 +5,12 @@ import { isBridgeError } from './errors.js';
 import { cancelled } from './retry.js';
 import type { CallOptions } from './rpc.js';
 
+/** Every {@link CacheMode}: the one list the type is derived from. */
+export const CACHE_MODES = Object.freeze(['ttl', 'watch'] as const);
+
+/** How the read cache keeps entries fresh (see {@link CacheOptions.mode}). */
+export type CacheMode = (typeof CACHE_MODES)[number];
+
 /**
  * Read cache options (`createBridgeClient({ cache })`). The cache holds
  * variable records per session, reachable by name and by id.
@@ -22,7 +28,7 @@ export interface CacheOptions {
    * entries do not expire, and nothing is served from the cache while the
    * stream is not live.
    */
-  mode?: 'ttl' | 'watch';
+  mode?: CacheMode;
   /** How long an entry is served in `"ttl"` mode, in ms. Default 1000. */
   ttlMs?: number;
   /** The most entries kept (all sessions of the client together); least recently used go first. Default 10 000. */
@@ -46,7 +52,7 @@ export interface CacheStats {
 /** The public face of the read cache (`client.cache`). */
 export interface BridgeCache {
   /** `"ttl"`, `"watch"`, or `"off"` when the client was created with `cache: false`. */
-  readonly mode: 'ttl' | 'watch' | 'off';
+  readonly mode: CacheMode | 'off';
   /** Drops every entry (of one session when `sessionId` is given). Read-your-writes still holds afterwards. */
   clear(sessionId?: string): void;
   /** Sets the TTL of entries stored from now on, in ms (`"ttl"` mode). */
@@ -197,8 +203,10 @@ export function resolveCacheOptions(cache: CacheOptions | boolean | undefined): 
     throw new TypeError(`cache must be false, true or an object of CacheOptions, got ${String(cache)}`);
   }
   const mode = cache.mode ?? 'ttl';
-  if (mode !== 'ttl' && mode !== 'watch') {
-    throw new TypeError(`cache.mode must be "ttl" or "watch", got ${JSON.stringify(mode)}`);
+  if (!CACHE_MODES.includes(mode)) {
+    throw new TypeError(
+      `cache.mode must be ${CACHE_MODES.map((m) => JSON.stringify(m)).join(' or ')}, got ${JSON.stringify(mode)}`,
+    );
   }
   const ttlMs = cache.ttlMs ?? 1000;
   checkTtl('cache.ttlMs', ttlMs);
@@ -241,7 +249,7 @@ const MAX_REFETCH = 8;
  * makes it never return a revision older than one the client has seen.
  */
 export class VariableCache implements BridgeCache {
-  readonly mode: 'ttl' | 'watch' | 'off';
+  readonly mode: CacheMode | 'off';
   readonly #lru: LRUCache<string, VariableRecord, FetchContext> | undefined;
   readonly #entryTtl: number | undefined;
   #scopes: ((sessionId: string) => SessionScope | undefined) | undefined;

@@ -7,9 +7,10 @@ export type {
   BridgeClientOptions,
   BridgeProtocol,
   CreateSessionOptions,
+  HttpVersion,
   ListSessionsOptions,
   TokenSource,
-} from './client.js';
+} from './client-options.js';
 export { Session } from './session.js';
 export type { SessionInfo } from './session-info.js';
 export type {
@@ -31,7 +32,7 @@ export type { VariableAccess } from './variable-handle.js';
 export { VariableList } from './variable-list.js';
 export type { HistoryEntry, VariableRecord } from './codec.js';
 export type { VariableEvent, VariableEventKind, WatchOptions } from './watch.js';
-export type { BridgeCache, CacheOptions, CacheStats } from './cache.js';
+export type { BridgeCache, CacheMode, CacheOptions, CacheStats } from './cache.js';
 export type { RetryOptions } from './retry.js';
 export type { CallOptions } from './rpc.js';
 export { SessionTools } from './session-tools.js';

@@ -44,7 +44,14 @@ export const DEFAULT_RETRY: RetryPolicy = Object.freeze({
 /** The policy of `retry: false`: one attempt. */
 export const NO_RETRY: RetryPolicy = Object.freeze({ ...DEFAULT_RETRY, maxAttempts: 1 });
 
-function checkNumber(name: string, v: unknown, min: number, max = Infinity, integer = false): void {
+/** The range a retry option must be in: `[min, max]`, whole numbers only with `integer`. */
+interface NumberRange {
+  readonly min: number;
+  readonly max?: number;
+  readonly integer?: boolean;
+}
+
+function checkNumber(name: string, v: unknown, { min, max = Infinity, integer = false }: NumberRange): void {
   if (typeof v !== 'number' || Number.isNaN(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
     throw new RangeError(
       `retry.${name} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got ${String(v)}`,
@@ -60,11 +67,11 @@ export function resolveRetryPolicy(retry: RetryOptions | boolean | undefined): R
     throw new TypeError(`retry must be false, true or an object of RetryOptions, got ${String(retry)}`);
   }
   const p = { ...DEFAULT_RETRY, ...stripUndefined(retry) };
-  checkNumber('maxAttempts', p.maxAttempts, 1, 100, true);
-  checkNumber('initialDelayMs', p.initialDelayMs, 0);
-  checkNumber('maxDelayMs', p.maxDelayMs, 0);
-  checkNumber('multiplier', p.multiplier, 1);
-  checkNumber('jitter', p.jitter, 0, 1);
+  checkNumber('maxAttempts', p.maxAttempts, { min: 1, max: 100, integer: true });
+  checkNumber('initialDelayMs', p.initialDelayMs, { min: 0 });
+  checkNumber('maxDelayMs', p.maxDelayMs, { min: 0 });
+  checkNumber('multiplier', p.multiplier, { min: 1 });
+  checkNumber('jitter', p.jitter, { min: 0, max: 1 });
   return Object.freeze(p);
 }
 
