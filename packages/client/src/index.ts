@@ -1,8 +1,10 @@
 // @unified-bridge/client: the caching TypeScript client of unified-bridge.
 
 // -- For end users ------------------------------------------------------------------------------
+// Classes that users only receive from the client (BridgeClient, Session, ToolWorker, ...) are
+// exported as types: create them through createBridgeClient() and its methods.
 export { createBridgeClient } from './node.js';
-export { BridgeClient } from './client.js';
+export type { BridgeClient } from './client.js';
 export type {
   BridgeClientOptions,
   BridgeProtocol,
@@ -11,7 +13,7 @@ export type {
   ListSessionsOptions,
   TokenSource,
 } from './client-options.js';
-export { Session } from './session.js';
+export type { Session } from './session.js';
 export type { SessionInfo } from './session-info.js';
 export type {
   SessionHandleOptions,
@@ -26,18 +28,16 @@ export type {
   UpdateOptions,
   RollbackOptions,
 } from './session-options.js';
-export { BatchBuilder } from './batch.js';
-export { VariableHandle } from './variable-handle.js';
-export type { VariableAccess } from './variable-handle.js';
-export { VariableList } from './variable-list.js';
+export type { BatchBuilder } from './batch.js';
+export type { VariableAccess, VariableHandle } from './variable-handle.js';
+export type { VariableList } from './variable-list.js';
 export type { HistoryEntry, VariableRecord } from './codec.js';
 export type { VariableEvent, VariableEventKind, WatchOptions } from './watch.js';
 export type { BridgeCache, CacheMode, CacheOptions, CacheStats } from './cache.js';
 export type { RetryOptions } from './retry.js';
 export type { CallOptions } from './rpc.js';
-export { SessionTools } from './session-tools.js';
-export type { ToolProxy } from './session-tools.js';
-export { ToolStream } from './tool-stream.js';
+export type { SessionTools, ToolProxy } from './session-tools.js';
+export type { ToolStream } from './tool-stream.js';
 export type {
   CallManyOptions,
   CallManyResult,
@@ -49,7 +49,7 @@ export type {
   ToolInfo,
   ToolMetrics,
 } from './tool-types.js';
-export { ToolWorker } from './worker.js';
+export type { ToolWorker } from './worker.js';
 export type { ServeToolsOptions } from './worker-options.js';
 export type { ToolContext, ToolDefinition, ToolDefinitions, ToolHandler } from './tool-definitions.js';
 export { BRIDGE_ERROR_TYPES, BridgeError, isBridgeError, toolError } from './errors.js';

@@ -33,7 +33,7 @@ import {
  *
  * @example
  * ```ts
- * const add = session.tools.get<number>('add');
+ * const add = session.tools.proxy<number>('add');
  * console.log(await add({ a: 1, b: 2 }), (await add.spec).description);
  * ```
  */
@@ -305,11 +305,11 @@ export class SessionTools {
    *
    * @example
    * ```ts
-   * const add = session.tools.get<number>('add');
+   * const add = session.tools.proxy<number>('add');
    * await add({ a: 1, b: 2 }); // 3
    * ```
    */
-  get<T = unknown>(name: string): ToolProxy<T> {
+  proxy<T = unknown>(name: string): ToolProxy<T> {
     checkToolName(name);
     const fn = (args?: ToolArguments, opts?: CallOptions): Promise<T> => this.call<T>(name, args, opts);
     Object.defineProperties(fn, {
@@ -324,5 +324,14 @@ export class SessionTools {
       },
     });
     return fn as ToolProxy<T>;
+  }
+
+  /**
+   * The same as {@link proxy}.
+   *
+   * @deprecated Use `proxy(name)`: `get` reads like `session.get(name)`, which reads a variable.
+   */
+  get<T = unknown>(name: string): ToolProxy<T> {
+    return this.proxy<T>(name);
   }
 }

@@ -40,4 +40,4 @@ export function createBridgeClient(options: WebBridgeClientOptions): BridgeClien
   return new BridgeClient(transport, undefined, options);
 }
 
-export { BridgeClient } from './client.js';
+export type { BridgeClient } from './client.js';

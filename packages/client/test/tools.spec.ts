@@ -185,8 +185,8 @@ describe('tools against a real server', () => {
       const s1 = await caller.createSession({ id: newId() });
       const s2 = await caller.createSession({ id: newId() });
       expect(await s1.tools.call(name, { v: 1 })).toBe(`1@${s1.id}`);
-      expect(await s2.tools.get(name)({ v: 2 })).toBe(`2@${s2.id}`);
-      expect((await s2.tools.get(name).spec).global).toBe(true);
+      expect(await s2.tools.proxy(name)({ v: 2 })).toBe(`2@${s2.id}`);
+      expect((await s2.tools.proxy(name).spec).global).toBe(true);
     });
 
     it('should answer calls made once worker.stop() resolved with ToolNotFound, failing the one in flight', async () => {
@@ -322,11 +322,11 @@ describe('tools against a real server', () => {
           2n ** 62n,
         ]);
 
-        const add = session.tools.get<number>('add');
+        const add = session.tools.proxy<number>('add');
         expect(await add({ a: 20, b: 22 })).toBe(42);
         expect((await add.spec).description).toBe('Adds two integers');
         const chunks: unknown[] = [];
-        for await (const x of session.tools.get('count').stream({ n: 2 })) chunks.push(x);
+        for await (const x of session.tools.proxy('count').stream({ n: 2 })) chunks.push(x);
         expect(chunks).toEqual([0, 1]);
       });
 
