@@ -7,7 +7,8 @@ export type { StartServerOptions, ServerExit, ServerLogLevel } from './start-ser
 export { startInProcessServer, InProcessServer } from './in-process-server.js';
 export type { InProcessServerOptions } from './in-process-server.js';
 export { FaultProxy } from './fault-proxy.js';
-export type { Fault, FaultDirection, FaultProxyOptions, FaultProxyStats } from './fault-proxy.js';
+export type { FaultProxyOptions, FaultProxyStats } from './fault-proxy.js';
+export type { Fault, FaultDirection } from './faults.js';
 export { Timings } from './timings.js';
 export { orderStatistics } from './order-statistics.js';
 export type { OrderStatistics } from './order-statistics.js';
