@@ -3,13 +3,12 @@
 // (for the port) PORT, then the default.
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { BRIDGE_LOG_LEVELS } from './logger.js';
 import type { BridgeLogLevel } from './logger.js';
 import type { BridgeServerOptions } from './server.js';
 
 /** The port `unified-bridge serve` uses when neither --port nor an env variable says otherwise. */
 export const DEFAULT_CLI_PORT = 50051;
-
-const LOG_LEVELS: readonly BridgeLogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** What the `serve` command resolved to. */
 export interface ServeCommand {
@@ -82,7 +81,7 @@ export function createCliProgram(
       new Option(
         '--log-level <level>',
         'level of the JSON logs on stderr (env UNIFIED_BRIDGE_LOG_LEVEL; default info)',
-      ).choices(LOG_LEVELS),
+      ).choices(BRIDGE_LOG_LEVELS),
     )
     .addOption(new Option('--tls-cert <file>', 'TLS certificate, PEM; needs --tls-key (env UNIFIED_BRIDGE_TLS_CERT)'))
     .addOption(new Option('--tls-key <file>', 'TLS private key, PEM; needs --tls-cert (env UNIFIED_BRIDGE_TLS_KEY)'))
@@ -188,8 +187,8 @@ export function resolveServe(
   );
   const graceMs = pick(opts['graceMs'] as number | undefined, env, ['UNIFIED_BRIDGE_GRACE_MS'], PARSERS.graceMs);
   const logLevel = pick(opts['logLevel'] as BridgeLogLevel | undefined, env, ['UNIFIED_BRIDGE_LOG_LEVEL'], (v) => {
-    if (!(LOG_LEVELS as readonly string[]).includes(v))
-      throw new InvalidArgumentError(`must be one of ${LOG_LEVELS.join(', ')}`);
+    if (!(BRIDGE_LOG_LEVELS as readonly string[]).includes(v))
+      throw new InvalidArgumentError(`must be one of ${BRIDGE_LOG_LEVELS.join(', ')}`);
     return v as BridgeLogLevel;
   });
   const flagTokens = (opts['authToken'] as string[] | undefined) ?? [];

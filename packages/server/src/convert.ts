@@ -22,9 +22,10 @@ import type {
   WatchEventKind,
 } from '@unified-bridge/store';
 import { compileType, fromWire, toWire } from '@unified-bridge/types';
+import { valueText } from '@unified-bridge/types/internal';
 import { Code } from '@connectrpc/connect';
 import { ErrorType } from '@unified-bridge/proto';
-import { bridgeError, invalidArgument, renderText } from './errors.js';
+import { connectError, invalidArgument } from './errors.js';
 
 /** A session record as the wire Session (the owner is never sent). */
 export function sessionToProto(r: SessionRecord): Session {
@@ -105,20 +106,20 @@ function toJsonObject(o: Readonly<Record<string, unknown>>): JsonObject {
  */
 export function valueFromWire(field: string, value: Value | undefined): unknown {
   if (value === undefined || value.kind.case === undefined) {
-    throw bridgeError(Code.InvalidArgument, ErrorType.VALIDATION_ERROR, `${field} is required`, {
+    throw connectError(Code.InvalidArgument, ErrorType.VALIDATION_ERROR, `${field} is required`, {
       fieldViolations: [{ field, constraint: 'required', description: `${field} is required` }],
     });
   }
   const r = fromWire(value);
   if (r.ok) return r.value;
   const message = r.violations.map((v) => v.message).join('; ');
-  throw bridgeError(Code.InvalidArgument, ErrorType.VALIDATION_ERROR, message, {
+  throw connectError(Code.InvalidArgument, ErrorType.VALIDATION_ERROR, message, {
     fieldViolations: r.violations.map((v) => ({
       field: v.path !== undefined && v.path !== '' ? `${field}${v.path.startsWith('/') ? '' : '/'}${v.path}` : field,
       constraint: v.constraint,
       description: v.message,
-      expected: v.expected === undefined ? '' : renderText(v.expected),
-      actual: v.actual === undefined ? '' : renderText(v.actual),
+      expected: valueText(v.expected),
+      actual: valueText(v.actual),
     })),
   });
 }

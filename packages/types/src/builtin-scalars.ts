@@ -199,7 +199,11 @@ const nonNegativeInt = (example: number): ConstraintDefinition => ({
   expects: 'a non-negative integer (counted in Unicode code points)',
   example,
 });
-const stringList = (expects: string, example: string[], required = false): ConstraintDefinition => ({
+const stringList = (
+  expects: string,
+  example: string[],
+  { required = false }: { readonly required?: boolean } = {},
+): ConstraintDefinition => ({
   schema: { type: 'array', items: { type: 'string' }, minItems: 1, uniqueItems: true },
   expects,
   example,
@@ -330,7 +334,7 @@ function oneOfValidator(
   typeName: string,
   constraint: string,
   allowed: readonly string[] | undefined,
-  allowEmpty: boolean,
+  { allowEmpty }: { readonly allowEmpty: boolean },
 ): (value: unknown) => ValidationResult<string> {
   const set = allowed ? new Set(allowed) : undefined;
   const text = allowed ? formatList(allowed) : '';
@@ -360,9 +364,9 @@ export const choiceType: TypeDefinition<string> = {
   name: 'choice',
   description: 'one string out of a fixed list',
   constraints: {
-    choices: stringList('a non-empty array of distinct strings', ['fast', 'accurate'], true),
+    choices: stringList('a non-empty array of distinct strings', ['fast', 'accurate'], { required: true }),
   },
-  compile: (c) => oneOfValidator('choice', 'choices', c['choices'] as string[], true),
+  compile: (c) => oneOfValidator('choice', 'choices', c['choices'] as string[], { allowEmpty: true }),
   toWire: (value: string) => stringToWire(value),
 };
 
@@ -372,6 +376,9 @@ export const moduleType: TypeDefinition<string> = {
   constraints: {
     allowed_modules: stringList('a non-empty array of distinct module names', ['Predict', 'ChainOfThought']),
   },
-  compile: (c) => oneOfValidator('module', 'allowed_modules', c['allowed_modules'] as string[] | undefined, false),
+  compile: (c) =>
+    oneOfValidator('module', 'allowed_modules', c['allowed_modules'] as string[] | undefined, {
+      allowEmpty: false,
+    }),
   toWire: (value: string) => stringToWire(value),
 };

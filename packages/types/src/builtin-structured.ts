@@ -4,7 +4,8 @@ import { INT64_MAX, INT64_MIN, jsonToWire, tensorToWire } from './codec.js';
 import { formatList, formatShape, formatValue } from './format.js';
 import { checkJsonValue } from './json-value.js';
 import { buildSchemaValidator, type SchemaValidator } from './schema.js';
-import { DTYPE_TAG, DTYPES, dtypeOfTypedArray, isDtype, typedArrayTag, type TensorData } from './tensor-data.js';
+import { DTYPE_TAG, dtypeOfTypedArray, isDtype, typedArrayTag, type TensorData } from './tensor-data.js';
+import { DTYPES } from './types.js';
 import { cannotConvert } from './builtin-scalars.js';
 import type { Dtype, TensorValue, TypeDefinition, ValidationResult, Violation } from './types.js';
 
