@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { CompiledType } from '@unified-bridge/types';
+import { abortable } from '@unified-bridge/types/internal';
 import { compileLocal, type VariableRecord } from './codec.js';
 import { isBridgeError } from './errors.js';
 import { cancelled } from './retry.js';
@@ -170,31 +171,6 @@ interface FetchContext {
   readonly call: CallOptions;
 }
 
-/** Rejects when `signal` aborts, otherwise settles like `p`. */
-function raceSignal<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return p;
-  // The shared fetch goes on for other readers; its outcome is not this caller's concern.
-  p.catch(() => undefined);
-  if (signal.aborted) return Promise.reject(cancelled(signal));
-  // A signal of this read only: a caller's long-lived signal shared by many
-  // reads in flight gets no listener per read (no MaxListenersExceededWarning).
-  const own = AbortSignal.any([signal]);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(cancelled(signal));
-    own.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        own.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        own.removeEventListener('abort', onAbort);
-        reject(e as Error);
-      },
-    );
-  });
-}
-
 /** Checks the `cache` option (TypeError/RangeError naming the option). */
 export function resolveCacheOptions(cache: CacheOptions | boolean | undefined): Required<CacheOptions> | undefined {
   if (cache === false) return undefined;
@@ -314,19 +290,25 @@ export class VariableCache implements BridgeCache {
       scope.noteSeen(rec);
       return rec;
     }
-    if (call.signal?.aborted) throw cancelled(call.signal);
+    const { signal } = call;
+    if (signal?.aborted) throw cancelled(signal);
+    // A signal of this read only: a caller's long-lived signal shared by many
+    // reads in flight gets no listener per read (no MaxListenersExceededWarning).
+    const own = signal === undefined ? undefined : AbortSignal.any([signal]);
     const name = scope.nameOf(identifier);
     const key = scope.key(name);
     for (let attempt = 0; ; attempt++) {
       let rec: VariableRecord | undefined;
       try {
-        rec = await raceSignal(
+        // The shared fetch goes on for other readers when this caller gives up.
+        rec = await abortable(
           lru.fetch(key, {
             context: { scope, identifier: name, call },
             forceRefresh: fresh || !scope.servable,
             ttl: this.#entryTtl,
           }),
-          call.signal,
+          own,
+          cancelled,
         );
       } catch (e) {
         if (isBridgeError(e) || attempt >= MAX_REFETCH) throw e;

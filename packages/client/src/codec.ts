@@ -2,6 +2,7 @@ import type { JsonObject } from '@bufbuild/protobuf';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import type { Value, Variable, VariableHistoryEntry } from '@unified-bridge/proto';
 import { compileType, fromWire, toWire, type CompiledType, type Violation } from '@unified-bridge/types';
+import { valueText } from '@unified-bridge/types/internal';
 import { BridgeError, localValidationError, type BridgeFieldViolation } from './errors.js';
 
 /**
@@ -57,26 +58,14 @@ const LOCAL_TYPES = new Set([
   'json',
 ]);
 
-/** Renders a violation's expected/actual as text for the wire-shaped field violation. */
-function asText(v: unknown): string {
-  if (v === undefined) return '';
-  if (typeof v === 'string') return v;
-  if (typeof v === 'bigint' || typeof v === 'number' || typeof v === 'boolean') return String(v);
-  try {
-    return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x)) ?? String(v);
-  } catch {
-    return String(v);
-  }
-}
-
 /** Converts engine violations to field violations of `field`. */
 export function fieldViolations(field: string, violations: readonly Violation[]): BridgeFieldViolation[] {
   return violations.map((v) => ({
     field: v.path ? `${field}${v.path}` : field,
     constraint: v.constraint,
     description: v.message,
-    expected: asText(v.expected),
-    actual: asText(v.actual),
+    expected: valueText(v.expected),
+    actual: valueText(v.actual),
   }));
 }
 

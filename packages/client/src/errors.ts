@@ -316,25 +316,3 @@ export function withToolName(err: BridgeError, toolName: string): BridgeError {
   if (err.stack !== undefined) copy.stack = err.stack;
   return copy;
 }
-
-/**
- * The error a worker tool's handler throws to fail a call with its own error
- * type: the caller gets a `ToolError` BridgeError with this `toolErrorType`,
- * message and details. (Any other thrown error reports its `name` and
- * `message`, never its stack.)
- *
- * @example
- * ```ts
- * if (a < 0) throw toolError('ValidationError', 'a must be positive', { field: 'a' });
- * ```
- */
-export function toolError(
-  toolErrorType: string,
-  message: string,
-  details: Readonly<Record<string, string>> = {},
-): BridgeError {
-  if (typeof toolErrorType !== 'string' || toolErrorType === '') {
-    throw new TypeError('toolError needs a non-empty toolErrorType such as "ValidationError"');
-  }
-  return new BridgeError('ToolError', message, { toolErrorType, details: { ...details } });
-}

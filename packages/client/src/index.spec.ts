@@ -7,8 +7,10 @@ import { execFileSync } from 'node:child_process';
 const EXPECTED = [
   'BRIDGE_ERROR_TYPES',
   'BridgeError',
+  'ToolFailure',
   'createBridgeClient',
   'isBridgeError',
+  'isToolFailure',
   'toBridgeError',
   'toolError',
 ];

@@ -5,14 +5,8 @@
 // exported as types: create them through createBridgeClient() and its methods.
 export { createBridgeClient } from './node.js';
 export type { BridgeClient } from './client.js';
-export type {
-  BridgeClientOptions,
-  BridgeProtocol,
-  CreateSessionOptions,
-  HttpVersion,
-  ListSessionsOptions,
-  TokenSource,
-} from './client-options.js';
+export type { BridgeClientOptions, CreateSessionOptions, ListSessionsOptions } from './client-options.js';
+export type { BridgeProtocol, HttpVersion, TokenSource } from './client-options.js';
 export type { Session } from './session.js';
 export type { SessionInfo } from './session-info.js';
 export type {
@@ -52,7 +46,10 @@ export type {
 export type { ToolWorker } from './worker.js';
 export type { ServeToolsOptions } from './worker-options.js';
 export type { ToolContext, ToolDefinition, ToolDefinitions, ToolHandler } from './tool-definitions.js';
-export { BRIDGE_ERROR_TYPES, BridgeError, isBridgeError, toolError } from './errors.js';
+export { BRIDGE_ERROR_TYPES, BridgeError, isBridgeError } from './errors.js';
+// A tool's own failure: the same class as @unified-bridge/server's, for worker and host tools alike.
+export { isToolFailure, ToolFailure, toolError } from '@unified-bridge/types/internal';
+export type { ToolFailureOptions } from '@unified-bridge/types/internal';
 export type { BridgeErrorInit, BridgeErrorType, BridgeFieldViolation } from './errors.js';
 
 // -- For libraries building on the client -------------------------------------------------------

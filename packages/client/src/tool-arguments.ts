@@ -1,11 +1,6 @@
 import type { JsonObject } from '@bufbuild/protobuf';
+import { isPlainObject } from '@unified-bridge/types/internal';
 import { localValidationError } from './errors.js';
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (typeof v !== 'object' || v === null) return false;
-  const proto: unknown = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-}
 
 /** Where `v` is not JSON (a JSON pointer and what is wrong), or undefined. */
 function notJson(v: unknown, path: string, depth: number): [string, string] | undefined {

@@ -1,5 +1,6 @@
 import { create, type JsonObject } from '@bufbuild/protobuf';
 import { ToolSpecSchema, type ToolSpec } from '@unified-bridge/proto';
+import { isAsyncGeneratorFunction } from '@unified-bridge/types/internal';
 import type { Session } from './session.js';
 
 /**
@@ -85,10 +86,6 @@ export interface ServedTool {
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
-
-function isAsyncGeneratorFunction(f: unknown): boolean {
-  return typeof f === 'function' && f.constructor?.name === 'AsyncGeneratorFunction';
-}
 
 /** Validates tool definitions (TypeError naming the tool and the fix) and builds their wire specs. */
 export function resolveTools(tools: ToolDefinitions): Map<string, ServedTool> {

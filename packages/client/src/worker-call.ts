@@ -10,7 +10,7 @@ import {
   type Value,
   type WorkerToolCall,
 } from '@unified-bridge/proto';
-import { toWire } from '@unified-bridge/types';
+import { runToolHandler } from '@unified-bridge/types/internal';
 import { BridgeError, isBridgeError } from './errors.js';
 import type { Rpc } from './rpc.js';
 import type { Session } from './session.js';
@@ -37,16 +37,6 @@ export function errorDetailOf(err: unknown): ErrorDetail {
   const message =
     typeof e.message === 'string' && e.message !== '' ? e.message : typeof err === 'string' ? err : 'the tool failed';
   return create(ErrorDetailSchema, { type: ErrorType.TOOL_ERROR, message, details, toolErrorType });
-}
-
-function encodeResult(value: unknown): Value {
-  return toWire(value === undefined ? null : value);
-}
-
-function isAsyncIterable(v: unknown): v is AsyncIterable<unknown> {
-  return (
-    typeof v === 'object' && v !== null && typeof (v as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function'
-  );
 }
 
 /** What running one call needs from its worker. */
@@ -85,27 +75,14 @@ export async function executeCall(w: WorkerCall): Promise<void> {
       }),
     };
   } else {
-    let out: unknown;
     try {
-      out = await runHandler(w, served);
+      const result = await runHandler(w, served);
+      outcome = result === undefined ? { case: undefined } : { case: 'result', value: result };
     } catch (e) {
       if (signal.aborted) return; // nobody waits for this outcome
-      out = undefined;
       outcome = { case: 'error', value: errorDetailOf(e) };
     }
     if (signal.aborted) return;
-    try {
-      outcome ??=
-        call.streaming && out === undefined ? { case: undefined } : { case: 'result', value: encodeResult(out) };
-    } catch (e) {
-      outcome = {
-        case: 'error',
-        value: errorDetailOf({
-          toolErrorType: 'InvalidResult',
-          message: `tool '${call.toolName}' returned a value with no wire encoding: ${e instanceof Error ? e.message : String(e)}`,
-        }),
-      };
-    }
   }
   await rpc.call('cas', {}, (o) =>
     rpc.workers.reportToolResult(create(ReportToolResultRequestSchema, { workerId, callId: call.callId, outcome }), o),
@@ -113,39 +90,39 @@ export async function executeCall(w: WorkerCall): Promise<void> {
 }
 
 /**
- * Runs a handler: chunks (yielded or emitted) are reported in order with
- * sequence numbers from 0 when the call streams (collected into an array
- * result when a streaming tool is called unary). Returns the result.
+ * Runs a handler by the shared tool-handler rules (runToolHandler): chunks
+ * (yielded or emitted) are reported in order with sequence numbers from 0
+ * when the call streams, collected into an array result when a streaming
+ * tool is called unary. Resolves to the encoded result, or undefined when a
+ * streaming call ended without one.
  */
-async function runHandler(w: WorkerCall, served: ServedTool): Promise<unknown> {
+function runHandler(w: WorkerCall, served: ServedTool): Promise<Value | undefined> {
   const { rpc, call, signal, workerId } = w;
-  const streaming = served.spec.streaming;
-  const collected: unknown[] = [];
-  let sequence = 0n;
-  let chain: Promise<void> = Promise.resolve();
-  const emit = (chunk: unknown): Promise<void> => {
-    if (!streaming) {
-      return Promise.reject(
-        new TypeError(`tool '${call.toolName}' is not streaming: return the result instead of calling emit()`),
-      );
-    }
-    if (signal.aborted) return Promise.reject(signal.reason as Error);
-    if (!call.streaming) {
-      collected.push(chunk);
-      return Promise.resolve();
-    }
-    let value: Value;
-    try {
-      value = toWire(chunk);
-    } catch (e) {
-      return Promise.reject(e instanceof Error ? e : new TypeError(String(e)));
-    }
-    const seq = sequence++;
-    chain = chain.then(async () => {
-      if (signal.aborted) throw signal.reason as Error;
+  const sessionOf = w.session;
+  let session: Session | undefined;
+  return runToolHandler<ToolContext>({
+    toolName: call.toolName,
+    handler: served.handler,
+    args: call.arguments ?? {},
+    streaming: served.spec.streaming,
+    callerStreams: call.streaming,
+    signal,
+    context: (emit) => ({
+      signal,
+      sessionId: call.sessionId,
+      callId: call.callId,
+      toolName: call.toolName,
+      deadline: w.deadline,
+      get session(): Session {
+        session ??= sessionOf(call.sessionId);
+        return session;
+      },
+      emit,
+    }),
+    send: async (chunk, sequence) => {
       const r = await rpc.call('write', { signal }, (o) =>
         rpc.workers.reportToolChunk(
-          create(ReportToolChunkRequestSchema, { workerId, callId: call.callId, sequence: seq, chunk: value }),
+          create(ReportToolChunkRequestSchema, { workerId, callId: call.callId, sequence: BigInt(sequence), chunk }),
           o,
         ),
       );
@@ -153,42 +130,6 @@ async function runHandler(w: WorkerCall, served: ServedTool): Promise<unknown> {
         w.cancel(new BridgeError('Cancelled', 'the server no longer waits for this call'));
         throw signal.reason as Error;
       }
-    });
-    return chain;
-  };
-  const sessionOf = w.session;
-  let session: Session | undefined;
-  const ctx: ToolContext = {
-    signal,
-    sessionId: call.sessionId,
-    callId: call.callId,
-    toolName: call.toolName,
-    deadline: w.deadline,
-    get session(): Session {
-      session ??= sessionOf(call.sessionId);
-      return session;
     },
-    emit,
-  };
-  let out = await served.handler({ ...(call.arguments ?? {}) }, ctx);
-  if (streaming && isAsyncIterable(out)) {
-    const it = out[Symbol.asyncIterator]();
-    let done = false;
-    try {
-      while (!signal.aborted) {
-        const r = await it.next();
-        if (r.done === true) {
-          done = true;
-          out = r.value;
-          break;
-        }
-        await emit(r.value);
-      }
-    } finally {
-      if (!done) await it.return?.();
-    }
-  }
-  await chain;
-  if (streaming && !call.streaming && collected.length > 0 && out === undefined) return collected;
-  return out;
+  });
 }
