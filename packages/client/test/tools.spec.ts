@@ -3,6 +3,7 @@
 // registered by the embedding service, and worker tools served by a second
 // client in the same process, over gRPC (HTTP/2) and Connect (HTTP/1.1).
 import {
+  ToolFailure as HostToolFailure,
   startBridgeServer,
   toolError as hostToolError,
   type HostToolDefinition,
@@ -11,6 +12,8 @@ import {
 import {
   createBridgeClient,
   isBridgeError,
+  isToolFailure,
+  ToolFailure,
   toolError,
   type BridgeClient,
   type BridgeClientOptions,
@@ -37,6 +40,18 @@ function signalled<T = void>(): { promise: Promise<T>; resolve: (v: T) => void }
   const promise = new Promise<T>((r) => (resolve = r));
   return { promise, resolve };
 }
+
+describe('toolError', () => {
+  it('should make the same ToolFailure as the server does, for worker and host tools alike', () => {
+    expect(ToolFailure).toBe(HostToolFailure);
+    const f = toolError('Quota', 'used up', { left: '0' });
+    expect(f).toBeInstanceOf(HostToolFailure);
+    expect(isToolFailure(f)).toBe(true);
+    expect(isToolFailure(hostToolError('Quota', 'used up'))).toBe(true);
+    expect([f.toolErrorType, f.message, f.details]).toEqual(['Quota', 'used up', { left: '0' }]);
+    expect(() => toolError('', 'no type')).toThrow(TypeError);
+  });
+});
 
 describe('tools against a real server', () => {
   let server: StartedBridgeServer;
