@@ -2,7 +2,7 @@ import type { JsonObject } from '@bufbuild/protobuf';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import type { Value, Variable, VariableHistoryEntry } from '@unified-bridge/proto';
 import { compileType, fromWire, toWire, type CompiledType, type Violation } from '@unified-bridge/types';
-import { valueText } from '@unified-bridge/types/internal';
+import { TYPE_NAMES, valueText } from '@unified-bridge/types/internal';
 import { BridgeError, localValidationError, type BridgeFieldViolation } from './errors.js';
 
 /**
@@ -46,17 +46,7 @@ export interface HistoryEntry<T = unknown> {
 }
 
 /** The built-in type names the local engine validates; other (custom) types are left to the server. */
-const LOCAL_TYPES = new Set([
-  'float',
-  'integer',
-  'string',
-  'boolean',
-  'choice',
-  'module',
-  'embedding',
-  'tensor',
-  'json',
-]);
+const LOCAL_TYPES: ReadonlySet<string> = new Set(TYPE_NAMES);
 
 /** Converts engine violations to field violations of `field`. */
 export function fieldViolations(field: string, violations: readonly Violation[]): BridgeFieldViolation[] {

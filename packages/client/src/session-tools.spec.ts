@@ -4,9 +4,10 @@ import { Code, ConnectError, createRouterTransport } from '@connectrpc/connect';
 import { ErrorDetailSchema, ErrorType } from '@unified-bridge/proto';
 import { FakeBridge, wireError } from '../test/support/fake-bridge.js';
 import { FakeTools } from '../test/support/fake-tools.js';
+import { rejection } from '../test/support/rejection.js';
 import type { BridgeClient } from './client.js';
 import type { BridgeClientOptions } from './client-options.js';
-import { isBridgeError, type BridgeError } from './errors.js';
+import { isBridgeError } from './errors.js';
 import { createBridgeClient } from './node.js';
 import type { Session } from './session.js';
 
@@ -22,16 +23,6 @@ const rateLimited = (ms: number): ConnectError =>
   wireError(Code.ResourceExhausted, ErrorType.RATE_LIMITED, 'too many calls', { retryDelay: durationFromMs(ms) });
 
 const unavailable = (): ConnectError => wireError(Code.Unavailable, ErrorType.UNAVAILABLE, 'down');
-
-async function rejection(p: Promise<unknown>): Promise<BridgeError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isBridgeError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('session.tools (in-memory transport)', () => {
   let bridge: FakeBridge;

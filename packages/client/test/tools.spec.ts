@@ -21,19 +21,10 @@ import {
   type BridgeProtocol,
 } from '../src/index.js';
 import { eventually } from './support/eventually.js';
+import { rejection as failure } from './support/rejection.js';
 import { startTcpProxy } from './support/tcp-proxy.js';
 
 const silent = { error() {}, warn() {}, info() {}, debug() {} };
-
-async function failure(p: Promise<unknown>): Promise<BridgeError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isBridgeError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
 
 function signalled<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } {
   let resolve!: (v: T) => void;
