@@ -132,6 +132,14 @@ export function int64ToNumber(field: string, v: bigint): number {
   return Number(v);
 }
 
+/**
+ * An optional `expected_version` request field as store options: `{}` when
+ * absent, else `{ expectedVersion }` (out of the safe range is INVALID_ARGUMENT).
+ */
+export function expectedVersionOption(field: string, v: bigint | undefined): { expectedVersion?: number } {
+  return v === undefined ? {} : { expectedVersion: int64ToNumber(field, v) };
+}
+
 /** A non-negative int32 request field (page sizes, limits); negative is INVALID_ARGUMENT. */
 export function nonNegative(field: string, v: number): number {
   if (v < 0) throw invalidArgument(field, `${field} must be >= 0, got ${v}`);

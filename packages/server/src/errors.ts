@@ -48,16 +48,44 @@ const STORE_ERROR_MAP: Readonly<Record<StoreErrorType, readonly [Code, ErrorType
   StoreClosed: [Code.Unavailable, ErrorType.UNAVAILABLE],
 };
 
-/** The wire error type used when a ConnectError without our detail passes through. */
-const CODE_TO_TYPE: Partial<Record<Code, ErrorType>> = {
-  [Code.Canceled]: ErrorType.CANCELLED,
-  [Code.DeadlineExceeded]: ErrorType.DEADLINE_EXCEEDED,
-  [Code.Unavailable]: ErrorType.UNAVAILABLE,
-  [Code.Unauthenticated]: ErrorType.UNAUTHENTICATED,
-  [Code.InvalidArgument]: ErrorType.INVALID_ARGUMENT,
-  [Code.ResourceExhausted]: ErrorType.RESOURCE_EXHAUSTED,
-  [Code.Internal]: ErrorType.INTERNAL,
+/** The status code each wire error type stands for (ToolError: UNKNOWN unless the tool chose one). */
+const TYPE_TO_CODE: Partial<Record<ErrorType, Code>> = {
+  [ErrorType.VALIDATION_ERROR]: Code.InvalidArgument,
+  [ErrorType.VARIABLE_NOT_FOUND]: Code.NotFound,
+  [ErrorType.VERSION_CONFLICT]: Code.Aborted,
+  [ErrorType.SESSION_NOT_FOUND]: Code.NotFound,
+  [ErrorType.SESSION_EXPIRED]: Code.NotFound,
+  [ErrorType.TOOL_NOT_FOUND]: Code.NotFound,
+  [ErrorType.TOOL_ERROR]: Code.Unknown,
+  [ErrorType.RATE_LIMITED]: Code.ResourceExhausted,
+  [ErrorType.PAYLOAD_TOO_LARGE]: Code.ResourceExhausted,
+  [ErrorType.ALREADY_EXISTS]: Code.AlreadyExists,
+  [ErrorType.COMPACTED]: Code.OutOfRange,
+  [ErrorType.WATCHER_OVERFLOW]: Code.ResourceExhausted,
+  [ErrorType.RESOURCE_EXHAUSTED]: Code.ResourceExhausted,
+  [ErrorType.UNAUTHENTICATED]: Code.Unauthenticated,
+  [ErrorType.INVALID_ARGUMENT]: Code.InvalidArgument,
+  [ErrorType.DEADLINE_EXCEEDED]: Code.DeadlineExceeded,
+  [ErrorType.CANCELLED]: Code.Canceled,
+  [ErrorType.UNAVAILABLE]: Code.Unavailable,
+  [ErrorType.INTERNAL]: Code.Internal,
 };
+
+/** The generic wire error types, each the only one of its status code among the generic ones. */
+const GENERIC_TYPES = [
+  ErrorType.CANCELLED,
+  ErrorType.DEADLINE_EXCEEDED,
+  ErrorType.UNAVAILABLE,
+  ErrorType.UNAUTHENTICATED,
+  ErrorType.INVALID_ARGUMENT,
+  ErrorType.RESOURCE_EXHAUSTED,
+  ErrorType.INTERNAL,
+] as const;
+
+/** The wire error type used when a ConnectError without our detail passes through: the generic type of its code. */
+const CODE_TO_TYPE: Partial<Record<Code, ErrorType>> = Object.fromEntries(
+  GENERIC_TYPES.map((t) => [TYPE_TO_CODE[t], t]),
+);
 
 /** Converts one store violation into a wire FieldViolation. */
 export function toFieldViolation(v: StoreViolation): FieldViolation {
@@ -287,29 +315,6 @@ export function invalidToolSpec(
     { fieldViolations: problems.map((p) => ({ field: p.field, constraint: p.constraint, description: p.message })) },
   );
 }
-
-/** The status code each wire error type stands for (ToolError: UNKNOWN unless the tool chose one). */
-const TYPE_TO_CODE: Partial<Record<ErrorType, Code>> = {
-  [ErrorType.VALIDATION_ERROR]: Code.InvalidArgument,
-  [ErrorType.VARIABLE_NOT_FOUND]: Code.NotFound,
-  [ErrorType.VERSION_CONFLICT]: Code.Aborted,
-  [ErrorType.SESSION_NOT_FOUND]: Code.NotFound,
-  [ErrorType.SESSION_EXPIRED]: Code.NotFound,
-  [ErrorType.TOOL_NOT_FOUND]: Code.NotFound,
-  [ErrorType.TOOL_ERROR]: Code.Unknown,
-  [ErrorType.RATE_LIMITED]: Code.ResourceExhausted,
-  [ErrorType.PAYLOAD_TOO_LARGE]: Code.ResourceExhausted,
-  [ErrorType.ALREADY_EXISTS]: Code.AlreadyExists,
-  [ErrorType.COMPACTED]: Code.OutOfRange,
-  [ErrorType.WATCHER_OVERFLOW]: Code.ResourceExhausted,
-  [ErrorType.RESOURCE_EXHAUSTED]: Code.ResourceExhausted,
-  [ErrorType.UNAUTHENTICATED]: Code.Unauthenticated,
-  [ErrorType.INVALID_ARGUMENT]: Code.InvalidArgument,
-  [ErrorType.DEADLINE_EXCEEDED]: Code.DeadlineExceeded,
-  [ErrorType.CANCELLED]: Code.Canceled,
-  [ErrorType.UNAVAILABLE]: Code.Unavailable,
-  [ErrorType.INTERNAL]: Code.Internal,
-};
 
 /**
  * The failure a worker reported for a call, as the caller's ConnectError:

@@ -26,22 +26,18 @@ function one(v: Violation): Result {
   return { ok: false, violations: [v] };
 }
 
-function below(value: number | bigint, min: number | bigint): Violation {
+/** `value 1.5 is above maximum 1` (constraint `max`) or `value -1 is below minimum 0` (constraint `min`). */
+function outOfRange(constraint: 'min' | 'max', value: number | bigint, bound: number | bigint): Violation {
+  const side = constraint === 'min' ? 'below minimum' : 'above maximum';
   return {
-    constraint: 'min',
-    message: `value ${formatValue(value)} is below minimum ${formatValue(min)}`,
-    expected: min,
+    constraint,
+    message: `value ${formatValue(value)} is ${side} ${formatValue(bound)}`,
+    expected: bound,
     actual: value,
   };
 }
-function above(value: number | bigint, max: number | bigint): Violation {
-  return {
-    constraint: 'max',
-    message: `value ${formatValue(value)} is above maximum ${formatValue(max)}`,
-    expected: max,
-    actual: value,
-  };
-}
+const below = (value: number | bigint, min: number | bigint): Violation => outOfRange('min', value, min);
+const above = (value: number | bigint, max: number | bigint): Violation => outOfRange('max', value, max);
 
 function orderCheck(c: Readonly<Constraints>, lo: string, hi: string): Violation[] {
   const a = c[lo];

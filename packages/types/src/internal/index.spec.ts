@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { TYPE_NAMES } from '../types.js';
 
 const EXPORTS = [
   'TYPE_NAMES',
@@ -22,17 +23,7 @@ describe('@unified-bridge/types/internal entry point', () => {
     const api = require('@unified-bridge/types/internal') as Record<string, unknown>;
     expect(Object.keys(api).sort()).toEqual(EXPORTS);
     for (const name of EXPORTS) expect(typeof api[name]).toBe(name.toUpperCase() === name ? 'object' : 'function');
-    expect(api['TYPE_NAMES']).toEqual([
-      'float',
-      'integer',
-      'string',
-      'boolean',
-      'choice',
-      'module',
-      'embedding',
-      'tensor',
-      'json',
-    ]);
+    expect(api['TYPE_NAMES']).toEqual(TYPE_NAMES);
   });
 
   it('should export exactly the shared internals (ESM build)', () => {
