@@ -8,3 +8,5 @@ export type { InProcessServerOptions } from './in-process-server.js';
 export { FaultProxy } from './fault-proxy.js';
 export type { Fault, FaultDirection, FaultProxyOptions, FaultProxyStats } from './fault-proxy.js';
 export { Timings } from './timings.js';
+export { startRedis, startRedisCluster, StartedRedis, StartedRedisCluster } from './redis.js';
+export type { RedisAppendFsync, StartRedisClusterOptions, StartRedisOptions } from './redis.js';
