@@ -132,6 +132,22 @@ local function write_version(name, cur, value, meta, wmeta, depth)
 end
 `;
 
+/** Removes every tool of an owner from a tools hash; returns how many. */
+const PURGE = `
+local function purge(hash, owner)
+  local all = redis.call('HGETALL', hash)
+  local removed = 0
+  for i = 1, #all, 2 do
+    local tool, kind = string.match(all[i], '^(.*)|(%a)$')
+    if kind == 'o' and all[i + 1] == owner then
+      redis.call('HDEL', hash, tool .. '|o', tool .. '|j')
+      removed = removed + 1
+    end
+  end
+  return removed
+end
+`;
+
 /** Create a session. ARGV[5] ttl, [6] owner, [7] metadata JSON. */
 const CREATE = `
 local f = redis.call('HMGET', S, 'u', 'ttl', 'o')
@@ -147,9 +163,6 @@ return {'OK'}
 
 /** Get (and touch) a session. Reply: OK owner metadata createdAt lastUsedAt ttl revision variables tools. */
 const SESSION = `
-local s, err = live(true)
-if err then return err end
-slide(s.ttl)
 local f = redis.call('HMGET', S, 'md', 'c')
 return {'OK', s.owner, f[1], f[2], ARGV[1], s.ttl, s.rev, redis.call('ZCARD', N), redis.call('HLEN', T) / 2}
 `;
@@ -187,8 +200,6 @@ return {'OK', s.rev}
  * [13] '1' only checks (name free, room left) and writes nothing. Reply: OK revision.
  */
 const REGISTER = `
-local s, err = live(true)
-if err then return err end
 local name = ARGV[5]
 local result
 if redis.call('HEXISTS', V, name .. '|i') == 1 then
@@ -206,7 +217,6 @@ else
   publish(tonumber(ARGV[12]))
   result = {'OK', rev}
 end
-slide(s.ttl)
 return result
 `;
 
@@ -216,8 +226,6 @@ return result
  * static, numbers, metadata[, value]} or {} when it names no variable.
  */
 const GET = `
-local s, err = live(true)
-if err then return err end
 local out = {'OK'}
 local value = ARGV[5] == '1'
 for i = 6, #ARGV, 2 do
@@ -230,7 +238,6 @@ for i = 6, #ARGV, 2 do
     out[#out + 1] = {}
   end
 end
-slide(s.ttl)
 return out
 `;
 
@@ -240,14 +247,12 @@ return out
  * nothing), [6] historyDepth, [7] watch window, [8] inline bytes, [9] metadata
  * entry limit, then seven per update: identifier, its name part as an id or '',
  * the id the caller resolved it to, expected version or '', write metadata JSON
- * or '', value, '1' to check it only (the caller found it invalid). When an identifier no longer names the variable the caller
- * resolved (deleted, or registered anew), nothing is written and the reply is
+ * or '', value, '1' to check it only (the caller found it invalid). When an
+ * identifier no longer names the variable the caller resolved (deleted, or registered anew), nothing is written and the reply is
  * STALE. Reply: OK, then per update {'OK', numbers, metadata} or {'CONFLICT',
  * version} or {'METAFULL', metadata}.
  */
 const UPDATE = `
-local s, err = live(true)
-if err then return err end
 local mode, depth, window, inline, maxmeta = ARGV[5], tonumber(ARGV[6]), ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9])
 local plan = {}
 local failed = false
@@ -255,7 +260,6 @@ for i = 10, #ARGV, 7 do
   local name = resolve(ARGV[i], ARGV[i + 1])
   local cur = name and fields(name, true)
   if not cur or cur[1] ~= ARGV[i + 2] then
-    slide(s.ttl)
     return {'STALE'}
   end
   local ver = nums(cur[3])
@@ -294,7 +298,6 @@ for _, p in ipairs(plan) do
   end
 end
 publish(inline)
-slide(s.ttl)
 return out
 `;
 
@@ -304,11 +307,8 @@ return out
  * static numbers metadata value (the last state).
  */
 const DELETE = `
-local s, err = live(true)
-if err then return err end
 local name = resolve(ARGV[5], ARGV[6])
 if not name then
-  slide(s.ttl)
   return {'NOTFOUND_VAR'}
 end
 local f = fields(name, true)
@@ -319,7 +319,6 @@ for old = hmin, ver - 1 do redis.call('HDEL', H, name .. '|' .. old) end
 local rev = next_rev()
 emit('deleted', rev, name, f, ARGV[7])
 publish(tonumber(ARGV[8]))
-slide(s.ttl)
 return {'OK', rev, name, f[1], f[2], f[3], f[4], f[5]}
 `;
 
@@ -329,11 +328,8 @@ return {'OK', rev, name, f[1], f[2], f[3], f[4], f[5]}
  * entry {version, updatedAt, write metadata JSON, value}.
  */
 const HISTORY = `
-local s, err = live(true)
-if err then return err end
 local name = resolve(ARGV[5], ARGV[6])
 if not name then
-  slide(s.ttl)
   return {'NOTFOUND_VAR'}
 end
 local f = fields(name, true)
@@ -352,7 +348,6 @@ if max > 0 then
     old = old - 1
   end
 end
-slide(s.ttl)
 return out
 `;
 
@@ -364,8 +359,6 @@ return out
  * name, or NOTRETAINED name.
  */
 const ROLLBACK = `
-local s, err = live(true)
-if err then return err end
 local name = resolve(ARGV[5], ARGV[6])
 local result
 if not name then
@@ -394,19 +387,15 @@ else
     end
   end
 end
-slide(s.ttl)
 return result
 `;
 
 /** Variable names in order after ARGV[5] ('' from the start), at most ARGV[6]. Reply: OK names... */
 const NAMES = `
-local s, err = live(true)
-if err then return err end
 local from = '-'
 if ARGV[5] ~= '' then from = '(' .. ARGV[5] end
 local out = redis.call('ZRANGEBYLEX', N, from, '+', 'LIMIT', 0, tonumber(ARGV[6]))
 table.insert(out, 1, 'OK')
-slide(s.ttl)
 return out
 `;
 
@@ -418,8 +407,6 @@ return out
  * {initial records as GET} {stream entries}.
  */
 const WATCH = `
-local s, err = live(true)
-if err then return err end
 local oldest = -1
 local first = redis.call('XRANGE', E, '-', '+', 'COUNT', 1)[1]
 if first then oldest = tonumber(string.match(first[1], '^(%d+)')) end
@@ -442,7 +429,6 @@ if ARGV[5] ~= '' then
     replay = redis.call('XRANGE', E, (since + 1) .. '-0', '+')
   end
 end
-slide(s.ttl)
 return {'OK', s.rev, oldest, initial, replay}
 `;
 
@@ -451,8 +437,6 @@ return {'OK', s.rev, oldest, initial, replay}
  * [8] maxToolsPerSession. Reply: OK, or TAKEN owner, or FULL.
  */
 const TOOL_SET = `
-local s, err = live(true)
-if err then return err end
 local name = ARGV[5]
 local cur = redis.call('HGET', T, name .. '|o')
 local result = {'OK'}
@@ -463,7 +447,6 @@ elseif not cur and redis.call('HLEN', T) / 2 >= tonumber(ARGV[8]) then
 else
   redis.call('HSET', T, name .. '|o', ARGV[6], name .. '|j', ARGV[7])
 end
-slide(s.ttl)
 return result
 `;
 
@@ -472,8 +455,6 @@ return result
  * tool JSON it must still have ('' for any). Reply: OK or NOTOWNED.
  */
 const TOOL_DELETE = `
-local s, err = live(true)
-if err then return err end
 local name = ARGV[5]
 local result = {'OK'}
 if redis.call('HGET', T, name .. '|o') ~= ARGV[6] or (ARGV[7] ~= '' and redis.call('HGET', T, name .. '|j') ~= ARGV[7]) then
@@ -481,14 +462,11 @@ if redis.call('HGET', T, name .. '|o') ~= ARGV[6] or (ARGV[7] ~= '' and redis.ca
 else
   redis.call('HDEL', T, name .. '|o', name .. '|j')
 end
-slide(s.ttl)
 return result
 `;
 
 /** The session's tools. ARGV[5] a name ('' for all). Reply: OK, then name owner JSON per tool. */
 const TOOL_GET = `
-local s, err = live(true)
-if err then return err end
 local out = {'OK'}
 if ARGV[5] ~= '' then
   local f = redis.call('HMGET', T, ARGV[5] .. '|o', ARGV[5] .. '|j')
@@ -504,7 +482,6 @@ else
     end
   end
 end
-slide(s.ttl)
 return out
 `;
 
@@ -515,18 +492,7 @@ return out
 const TOOL_SCAN = `
 local s, err = live(false)
 if err then return {'OK', ''} end
-if ARGV[6] ~= '' then
-  local all = redis.call('HGETALL', T)
-  local removed = 0
-  for i = 1, #all, 2 do
-    local name, kind = string.match(all[i], '^(.*)|(%a)$')
-    if kind == 'o' and all[i + 1] == ARGV[6] then
-      redis.call('HDEL', T, name .. '|o', name .. '|j')
-      removed = removed + 1
-    end
-  end
-  return {'OK', removed}
-end
+if ARGV[6] ~= '' then return {'OK', purge(T, ARGV[6])} end
 return {'OK', redis.call('HGET', T, ARGV[5] .. '|o') or ''}
 `;
 
@@ -557,16 +523,7 @@ elseif op == 'restore' then
   end
   return {'OK'}
 end
-local all = redis.call('HGETALL', G)
-local removed = 0
-for i = 1, #all, 2 do
-  local tool, kind = string.match(all[i], '^(.*)|(%a)$')
-  if kind == 'o' and all[i + 1] == name then
-    redis.call('HDEL', G, tool .. '|o', tool .. '|j')
-    removed = removed + 1
-  end
-end
-return {'OK', removed}
+return {'OK', purge(G, name)}
 `;
 
 /**
@@ -605,25 +562,42 @@ end
 return redis.call('ZRANGEBYSCORE', D, '-inf', ARGV[3], 'LIMIT', 0, tonumber(ARGV[4]))
 `;
 
+/**
+ * A session script from its body: the body runs as a function of the live session (touched: its
+ * lastUsedAt is now), and every key of the session gets the sliding TTL after it, whatever it wrote.
+ */
+function touching(body: string, library = ''): string {
+  return `${PRELUDE}${library}
+local function body(s)
+${body}
+end
+local s, err = live(true)
+if err then return err end
+local reply = body(s)
+slide(s.ttl)
+return reply
+`;
+}
+
 /** The scripts by command name, each with its number of keys and full source. */
 export const SCRIPTS = Object.freeze({
   ubCreate: { keys: 7, lua: PRELUDE + CREATE },
-  ubSession: { keys: 7, lua: PRELUDE + SESSION },
+  ubSession: { keys: 7, lua: touching(SESSION) },
   ubPeek: { keys: 7, lua: PRELUDE + PEEK },
   ubClose: { keys: 7, lua: PRELUDE + CLOSE },
-  ubRegister: { keys: 7, lua: PRELUDE + WRITES + REGISTER },
-  ubGet: { keys: 7, lua: PRELUDE + GET },
-  ubUpdate: { keys: 7, lua: PRELUDE + WRITES + UPDATE },
-  ubDelete: { keys: 7, lua: PRELUDE + WRITES + DELETE },
-  ubHistory: { keys: 7, lua: PRELUDE + HISTORY },
-  ubRollback: { keys: 7, lua: PRELUDE + WRITES + ROLLBACK },
-  ubNames: { keys: 7, lua: PRELUDE + NAMES },
-  ubWatch: { keys: 7, lua: PRELUDE + WATCH },
-  ubToolSet: { keys: 7, lua: PRELUDE + TOOL_SET },
-  ubToolDelete: { keys: 7, lua: PRELUDE + TOOL_DELETE },
-  ubToolGet: { keys: 7, lua: PRELUDE + TOOL_GET },
-  ubToolScan: { keys: 7, lua: PRELUDE + TOOL_SCAN },
-  ubGlobalTools: { keys: 1, lua: GLOBAL_TOOLS },
+  ubRegister: { keys: 7, lua: touching(REGISTER, WRITES) },
+  ubGet: { keys: 7, lua: touching(GET) },
+  ubUpdate: { keys: 7, lua: touching(UPDATE, WRITES) },
+  ubDelete: { keys: 7, lua: touching(DELETE, WRITES) },
+  ubHistory: { keys: 7, lua: touching(HISTORY) },
+  ubRollback: { keys: 7, lua: touching(ROLLBACK, WRITES) },
+  ubNames: { keys: 7, lua: touching(NAMES) },
+  ubWatch: { keys: 7, lua: touching(WATCH) },
+  ubToolSet: { keys: 7, lua: touching(TOOL_SET) },
+  ubToolDelete: { keys: 7, lua: touching(TOOL_DELETE) },
+  ubToolGet: { keys: 7, lua: touching(TOOL_GET) },
+  ubToolScan: { keys: 7, lua: PRELUDE + PURGE + TOOL_SCAN },
+  ubGlobalTools: { keys: 1, lua: PURGE + GLOBAL_TOOLS },
   ubSessionIndex: { keys: 2, lua: SESSION_INDEX },
 });
 

@@ -527,6 +527,11 @@ export class RedisStore implements SessionStore {
 
   // --------------------------------------------------------------- lifecycle
 
+  /** Same as {@link RedisStore.close}, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
   /** Ends every watcher with `StoreClosed`, stops the sweep timer and closes the connections. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -537,13 +542,9 @@ export class RedisStore implements SessionStore {
     await this.connection.close();
   }
 
-  /** Same as {@link RedisStore.close}, for `await using`. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
-  }
+  // Internals.
 
-  // ---------------------------------------------------------------- internals
-
+  /** @throws `StoreClosed` after `close()`. */
   private assertOpen(): void {
     if (this.closed) throw storeClosed();
   }
