@@ -74,6 +74,13 @@ local function fields(name, value)
   return redis.call('HMGET', V, name .. '|i', name .. '|t', name .. '|n', name .. '|m')
 end
 
+-- The variable an identifier names and its fields with the value; nil when none.
+local function variable(ident, alt)
+  local name = resolve(ident, alt)
+  if name then return name, fields(name, true) end
+  return nil
+end
+
 local function nums(n)
   local v, r, u, m = string.match(n, '^(%d+),(%d+),(-?%d+),(%d+)$')
   return tonumber(v), tonumber(r), u, tonumber(m)
@@ -307,11 +314,8 @@ return out
  * static numbers metadata value (the last state).
  */
 const DELETE = `
-local name = resolve(ARGV[5], ARGV[6])
-if not name then
-  return {'NOTFOUND_VAR'}
-end
-local f = fields(name, true)
+local name, f = variable(ARGV[5], ARGV[6])
+if not name then return {'NOTFOUND_VAR'} end
 local ver, _, _, hmin = nums(f[3])
 redis.call('HDEL', V, name .. '|i', name .. '|t', name .. '|n', name .. '|m', name .. '|w', name .. '|x')
 redis.call('ZREM', N, name)
@@ -328,11 +332,8 @@ return {'OK', rev, name, f[1], f[2], f[3], f[4], f[5]}
  * entry {version, updatedAt, write metadata JSON, value}.
  */
 const HISTORY = `
-local name = resolve(ARGV[5], ARGV[6])
-if not name then
-  return {'NOTFOUND_VAR'}
-end
-local f = fields(name, true)
+local name, f = variable(ARGV[5], ARGV[6])
+if not name then return {'NOTFOUND_VAR'} end
 local ver, _, upd, hmin = nums(f[3])
 local max = tonumber(ARGV[7])
 local out = {'OK', name, f[1], f[2]}
@@ -359,12 +360,11 @@ return out
  * name, or NOTRETAINED name.
  */
 const ROLLBACK = `
-local name = resolve(ARGV[5], ARGV[6])
+local name, cur = variable(ARGV[5], ARGV[6])
 local result
 if not name then
   result = {'NOTFOUND_VAR'}
 else
-  local cur = fields(name, true)
   local ver, _, _, hmin = nums(cur[3])
   local target, depth = tonumber(ARGV[7]), tonumber(ARGV[9])
   if ARGV[8] ~= '' and tonumber(ARGV[8]) ~= ver then
