@@ -1,4 +1,5 @@
-import { DEFAULT_CLI_PORT, resolveServe } from './cli-options.js';
+import { createCliProgram, DEFAULT_CLI_PORT, resolveServe } from './cli-options.js';
+import type { ServeCommand } from './cli-options.js';
 
 describe('resolveServe', () => {
   it('should default to 127.0.0.1:50051, info logs, no auth', () => {
@@ -59,5 +60,47 @@ describe('resolveServe', () => {
     expect(() => resolveServe({}, { UNIFIED_BRIDGE_RATE_LIMIT: '0' })).toThrow(/UNIFIED_BRIDGE_RATE_LIMIT/);
     expect(() => resolveServe({}, { UNIFIED_BRIDGE_RATE_LIMIT: 'fast' })).toThrow(/rate limit/);
     expect(() => resolveServe({ rateLimitBurst: 3 }, {})).toThrow(/--rate-limit-burst needs --rate-limit/);
+  });
+
+  it('should resolve compression from flags and env', () => {
+    expect(resolveServe({ compression: 'gzip', compressMinBytes: 0 }, {}).options).toMatchObject({
+      compression: 'gzip',
+      compressMinBytes: 0,
+    });
+    expect(
+      resolveServe({}, { UNIFIED_BRIDGE_COMPRESSION: 'gzip', UNIFIED_BRIDGE_COMPRESS_MIN_BYTES: '4096' }).options,
+    ).toMatchObject({ compression: 'gzip', compressMinBytes: 4096 });
+    expect(resolveServe({ compression: 'none' }, { UNIFIED_BRIDGE_COMPRESSION: 'gzip' }).options.compression).toBe(
+      'none',
+    );
+    expect(() => resolveServe({}, { UNIFIED_BRIDGE_COMPRESSION: 'br' })).toThrow(/UNIFIED_BRIDGE_COMPRESSION/);
+    expect(() => resolveServe({ compressMinBytes: 10 }, {})).toThrow(/--compress-min-bytes needs --compression gzip/);
+  });
+});
+
+describe('createCliProgram', () => {
+  /** Parses `serve ...args` with `env` and returns what the server would start with. */
+  async function serve(args: string[], env: Record<string, string> = {}): Promise<ServeCommand> {
+    let resolved: ServeCommand | undefined;
+    const program = createCliProgram(env, async (c) => {
+      resolved = c;
+    });
+    program.exitOverride();
+    await program.parseAsync(['serve', ...args], { from: 'user' });
+    return resolved!;
+  }
+
+  it('should not compress responses unless told otherwise', async () => {
+    expect((await serve([])).options).not.toHaveProperty('compression');
+    expect((await serve(['--compression', 'gzip'])).options).toMatchObject({ compression: 'gzip' });
+  });
+
+  it('should refuse a compression that is not gzip or none', async () => {
+    const program = createCliProgram({}, async () => undefined);
+    program.exitOverride();
+    program.commands[0]!.exitOverride().configureOutput({ writeErr: () => undefined });
+    await expect(program.parseAsync(['serve', '--compression', 'br'], { from: 'user' })).rejects.toThrow(
+      /Allowed choices are gzip, none/,
+    );
   });
 });

@@ -12,6 +12,8 @@ import { MemoryStore } from '@unified-bridge/store';
 import type { SessionStore, StoreLimits } from '@unified-bridge/store';
 import { createAuthInterceptor, validateAuthOptions } from './auth.js';
 import type { AuthOptions } from './auth.js';
+import { createResponseCompression } from './compression.js';
+import type { BridgeCompression } from './compression.js';
 import { createErrorInterceptor, shuttingDown } from './errors.js';
 import { BridgeHealth, createHealthServiceImpl } from './health-service.js';
 import { CallTracker } from './lifecycle.js';
@@ -32,11 +34,8 @@ import { createToolWorkerServiceImpl } from './tool-worker-service.js';
 import { createVariableServiceImpl } from './variable-service.js';
 import { DEFAULT_WORKER_HEARTBEAT_MS, DEFAULT_WORKER_MISSED_HEARTBEATS, WorkerBroker } from './worker-broker.js';
 
-/** The response compressions {@link BridgeRoutesOptions.compression} may name. */
-export const BRIDGE_COMPRESSIONS = ['gzip', 'none'] as const;
-
-/** A response compression: one of {@link BRIDGE_COMPRESSIONS}. */
-export type BridgeCompression = (typeof BRIDGE_COMPRESSIONS)[number];
+export { BRIDGE_COMPRESSIONS } from './compression.js';
+export type { BridgeCompression } from './compression.js';
 
 /**
  * Options of {@link createBridgeRoutes}. Every option has a safe default.
@@ -72,8 +71,19 @@ export interface BridgeRoutesOptions {
    * Larger requests fail with RESOURCE_EXHAUSTED "message too large".
    */
   readonly maxMessageBytes?: number;
-  /** Response compression offered to clients: `"gzip"` (default) or `"none"`. Requests may always be gzip. */
+  /**
+   * Response compression: `"none"` (default, as in grpc-go and grpc-js
+   * servers) or `"gzip"` for clients that accept it. Gzip saves bandwidth on
+   * slow links but costs CPU on both sides: reading a 4 MB random float32
+   * tensor from grpcio takes several times longer. Requests may always be gzip.
+   */
   readonly compression?: BridgeCompression;
+  /**
+   * With `compression: "gzip"`, the smallest response message that is
+   * compressed, in bytes; smaller ones go as they are (compressing them costs
+   * more CPU than it saves bytes). Default 1024 (connect-es's default).
+   */
+  readonly compressMinBytes?: number;
   /**
    * Largest deadline a client may ask for, in ms; a larger one fails with
    * INVALID_ARGUMENT. Default 0 (no cap).
@@ -163,12 +173,12 @@ export function createBridgeRoutes(options: BridgeRoutesOptions = {}): BridgeRou
   if (options.sessionTtlMs !== undefined && (!Number.isInteger(options.sessionTtlMs) || options.sessionTtlMs < 1)) {
     throw new RangeError(`sessionTtlMs must be a positive integer (ms), got ${String(options.sessionTtlMs)}`);
   }
-  const compression = options.compression ?? 'gzip';
-  if (!(BRIDGE_COMPRESSIONS as readonly string[]).includes(compression)) {
-    throw new TypeError(
-      `compression must be ${BRIDGE_COMPRESSIONS.map((c) => `"${c}"`).join(' or ')}, got ${JSON.stringify(compression)}`,
-    );
-  }
+  const limit = createMessageLimit(maxMessageBytes);
+  const compression = createResponseCompression(
+    options.compression,
+    options.compressMinBytes,
+    limit.compression(compressionGzip),
+  );
   if (options.auth !== undefined) validateAuthOptions(options.auth);
   const rateLimit = options.rateLimit === undefined ? undefined : validateRateLimit(options.rateLimit);
   const defaultToolTimeoutMs = positiveInt(
@@ -218,7 +228,6 @@ export function createBridgeRoutes(options: BridgeRoutesOptions = {}): BridgeRou
   // Connect links every call's signal to `force.signal` (its shutdownSignal),
   // one abort listener per call in flight: a listener count is not a leak here.
   setMaxListeners(0, streams.signal, force.signal);
-  const limit = createMessageLimit(maxMessageBytes);
 
   const deps = { store, sessionTtlMs: options.sessionTtlMs, streamsSignal: streams.signal };
   const sessionEnds = new SessionEndWatch(store);
@@ -236,10 +245,7 @@ export function createBridgeRoutes(options: BridgeRoutesOptions = {}): BridgeRou
   const baseOptions = {
     readMaxBytes: maxMessageBytes,
     writeMaxBytes: maxMessageBytes,
-    // Requests may always be gzip (decompressed size is capped); responses are
-    // compressed only when compression is "gzip" and the client accepts it.
-    acceptCompression: [limit.compression(compressionGzip)],
-    compressMinBytes: compression === 'gzip' ? 1024 : 0xffffffff,
+    ...compression.handlerOptions,
     ...(maxTimeoutMs > 0 ? { maxTimeoutMs } : {}),
     shutdownSignal: force.signal,
     requireConnectProtocolHeader: false,
@@ -278,6 +284,7 @@ export function createBridgeRoutes(options: BridgeRoutesOptions = {}): BridgeRou
       interceptors: bridgeInterceptors,
     });
     limit.wrapHandlers(router.handlers, first);
+    compression.apply(router.handlers, first);
   };
 
   const shutdown = (opts: { graceMs?: number } = {}): Promise<void> => {
