@@ -62,7 +62,7 @@ describe('resolveServe', () => {
     expect(() => resolveServe({ rateLimitBurst: 3 }, {})).toThrow(/--rate-limit-burst needs --rate-limit/);
   });
 
-  it('should resolve compression from flags and env', () => {
+  it('should resolve compression and reflection from flags and env', () => {
     expect(resolveServe({ compression: 'gzip', compressMinBytes: 0 }, {}).options).toMatchObject({
       compression: 'gzip',
       compressMinBytes: 0,
@@ -73,7 +73,10 @@ describe('resolveServe', () => {
     expect(resolveServe({ compression: 'none' }, { UNIFIED_BRIDGE_COMPRESSION: 'gzip' }).options.compression).toBe(
       'none',
     );
+    expect(resolveServe({}, { UNIFIED_BRIDGE_REFLECTION: 'false' }).options.reflection).toBe(false);
+    expect(resolveServe({}, { UNIFIED_BRIDGE_REFLECTION: 'on' }).options).not.toHaveProperty('reflection');
     expect(() => resolveServe({}, { UNIFIED_BRIDGE_COMPRESSION: 'br' })).toThrow(/UNIFIED_BRIDGE_COMPRESSION/);
+    expect(() => resolveServe({}, { UNIFIED_BRIDGE_REFLECTION: 'maybe' })).toThrow(/UNIFIED_BRIDGE_REFLECTION/);
     expect(() => resolveServe({ compressMinBytes: 10 }, {})).toThrow(/--compress-min-bytes needs --compression gzip/);
   });
 });
@@ -90,9 +93,18 @@ describe('createCliProgram', () => {
     return resolved!;
   }
 
-  it('should not compress responses unless told otherwise', async () => {
-    expect((await serve([])).options).not.toHaveProperty('compression');
-    expect((await serve(['--compression', 'gzip'])).options).toMatchObject({ compression: 'gzip' });
+  it('should serve reflection and no response compression unless told otherwise', async () => {
+    const { options } = await serve([]);
+    expect(options).not.toHaveProperty('reflection');
+    expect(options).not.toHaveProperty('compression');
+  });
+
+  it('should read --no-reflection and --compression, and let an unset flag fall back to the env', async () => {
+    expect((await serve(['--no-reflection', '--compression', 'gzip'])).options).toMatchObject({
+      reflection: false,
+      compression: 'gzip',
+    });
+    expect((await serve([], { UNIFIED_BRIDGE_REFLECTION: '0' })).options.reflection).toBe(false);
   });
 
   it('should refuse a compression that is not gzip or none', async () => {

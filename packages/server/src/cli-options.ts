@@ -49,6 +49,21 @@ function choiceArg<T extends string>(choices: readonly T[]) {
   };
 }
 
+const SWITCH_VALUES: Readonly<Record<string, boolean>> = {
+  true: true,
+  on: true,
+  '1': true,
+  false: false,
+  off: false,
+  '0': false,
+};
+
+function switchArg(v: string): boolean {
+  const on = SWITCH_VALUES[v.trim().toLowerCase()];
+  if (on === undefined) throw new InvalidArgumentError(`must be true or false, got "${v}"`);
+  return on;
+}
+
 /** One option of `serve`: its flag, its help, the env variables it falls back to and how a value is read. */
 interface CliOption<T> {
   readonly flags: string;
@@ -117,6 +132,13 @@ const OPTIONS = {
       'with --compression gzip, smallest response message compressed (env UNIFIED_BRIDGE_COMPRESS_MIN_BYTES; default 1024)',
     env: ['UNIFIED_BRIDGE_COMPRESS_MIN_BYTES'],
     parse: intArg('compress min bytes', 0, 0xffffffff),
+  }),
+  reflection: option({
+    flags: '--no-reflection',
+    description: 'do not serve gRPC server reflection (env UNIFIED_BRIDGE_REFLECTION=false; default: served)',
+    env: ['UNIFIED_BRIDGE_REFLECTION'],
+    parse: switchArg,
+    flag: 'raw',
   }),
   tlsCert: option({
     flags: '--tls-cert <file>',
@@ -201,6 +223,9 @@ export function createCliProgram(
     .description('run the bridge server; prints one JSON line {"event":"listening",...} on stdout when ready');
   for (const o of Object.values(OPTIONS)) serve.addOption(commanderOption(o as CliOption<unknown>));
   serve.action(async (opts: Record<string, unknown>, cmd: Command) => {
+    // A value commander filled in (`--no-x` defaults x to true) is no flag:
+    // the environment and our own defaults decide.
+    for (const key of Object.keys(opts)) if (cmd.getOptionValueSource(key) === 'default') delete opts[key];
     let resolved: ServeCommand;
     try {
       resolved = resolveServe(opts, env);
@@ -270,6 +295,7 @@ export function resolveServe(
   if (compressMinBytes !== undefined && compression !== 'gzip') {
     throw new InvalidArgumentError('--compress-min-bytes needs --compression gzip');
   }
+  const reflection = get('reflection');
   return {
     logLevel: logLevel ?? 'info',
     ...(toolsModule !== undefined ? { toolsModule } : {}),
@@ -280,6 +306,7 @@ export function resolveServe(
       ...(maxMessageBytes !== undefined ? { maxMessageBytes } : {}),
       ...(compression !== undefined ? { compression } : {}),
       ...(compressMinBytes !== undefined ? { compressMinBytes } : {}),
+      ...(reflection === false ? { reflection } : {}),
       ...(graceMs !== undefined ? { graceMs } : {}),
       ...(tokens.length > 0 ? { auth: { tokens } } : {}),
       ...(rate !== undefined ? { rateLimit: { callsPerSecond: rate, ...(burst !== undefined ? { burst } : {}) } } : {}),

@@ -1,13 +1,21 @@
 // The embeddable part: Connect routes for SessionService, VariableService,
-// ToolService, ToolWorkerService and grpc.health.v1.Health, usable with any
-// Connect server adapter. createBridgeRoutes checks the options, builds what
+// ToolService, ToolWorkerService, grpc.health.v1.Health and gRPC server
+// reflection, usable with any Connect server adapter. createBridgeRoutes checks the options, builds what
 // the services share (store, logger, host tools, worker broker, health, call
 // tracking), applies limits, auth and error mapping per service, and owns
 // the graceful shutdown.
 import { setMaxListeners } from 'node:events';
 import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
 import { compressionGzip } from '@connectrpc/connect-node';
-import { Health, SessionService, ToolService, ToolWorkerService, VariableService } from '@unified-bridge/proto';
+import {
+  Health,
+  reflectionV1,
+  reflectionV1alpha,
+  SessionService,
+  ToolService,
+  ToolWorkerService,
+  VariableService,
+} from '@unified-bridge/proto';
 import { MemoryStore } from '@unified-bridge/store';
 import type { SessionStore, StoreLimits } from '@unified-bridge/store';
 import { createAuthInterceptor, validateAuthOptions } from './auth.js';
@@ -24,6 +32,7 @@ import { HostTools } from './host-tools.js';
 import type { HostToolRegistry } from './host-tools.js';
 import { RateLimiter, validateRateLimit } from './rate-limit.js';
 import type { RateLimitOptions } from './rate-limit.js';
+import { createReflectionServices } from './reflection-service.js';
 import { createSessionServiceImpl } from './session-service.js';
 import { SessionEndWatch } from './session-watch.js';
 import { validateHostTool } from './tool-definition.js';
@@ -85,6 +94,13 @@ export interface BridgeRoutesOptions {
    */
   readonly compressMinBytes?: number;
   /**
+   * Serve gRPC server reflection (`grpc.reflection.v1` and `v1alpha`), so
+   * grpcurl, grpcui, Postman and `buf curl` discover the services without the
+   * .proto files. With `auth`, reflection needs a token like the bridge
+   * services. Default `true`; `false` leaves it UNIMPLEMENTED.
+   */
+  readonly reflection?: boolean;
+  /**
    * Largest deadline a client may ask for, in ms; a larger one fails with
    * INVALID_ARGUMENT. Default 0 (no cap).
    */
@@ -126,7 +142,11 @@ export interface BridgeRoutesOptions {
  * carries the health registry, the store, and `shutdown()`.
  */
 export interface BridgeRoutes {
-  /** Registers SessionService, VariableService, ToolService, ToolWorkerService and grpc.health.v1.Health on a Connect router. */
+  /**
+   * Registers SessionService, VariableService, ToolService, ToolWorkerService,
+   * grpc.health.v1.Health and (unless `reflection: false`) grpc.reflection.v1
+   * and v1alpha on a Connect router.
+   */
   (router: ConnectRouter): void;
   /** The grpc.health.v1 serving status (SERVING until shutdown). */
   readonly health: BridgeHealth;
@@ -179,6 +199,8 @@ export function createBridgeRoutes(options: BridgeRoutesOptions = {}): BridgeRou
     options.compressMinBytes,
     limit.compression(compressionGzip),
   );
+  const reflection = options.reflection ?? true;
+  if (typeof reflection !== 'boolean') throw new TypeError(`reflection must be a boolean, got ${String(reflection)}`);
   if (options.auth !== undefined) validateAuthOptions(options.auth);
   const rateLimit = options.rateLimit === undefined ? undefined : validateRateLimit(options.rateLimit);
   const defaultToolTimeoutMs = positiveInt(
@@ -215,13 +237,8 @@ export function createBridgeRoutes(options: BridgeRoutesOptions = {}): BridgeRou
         ...(options.sessionTtlMs !== undefined ? { sessionTtlMs: options.sessionTtlMs } : {}),
       },
     });
-  const health = new BridgeHealth([
-    SessionService.typeName,
-    VariableService.typeName,
-    ToolService.typeName,
-    ToolWorkerService.typeName,
-    Health.typeName,
-  ]);
+  const servedServices = [SessionService, VariableService, ToolService, ToolWorkerService, Health];
+  const health = new BridgeHealth(servedServices.map((s) => s.typeName));
   const calls = new CallTracker();
   const streams = new AbortController(); // ends streams at shutdown
   const force = new AbortController(); // aborts whatever is left after the grace period
@@ -283,6 +300,12 @@ export function createBridgeRoutes(options: BridgeRoutesOptions = {}): BridgeRou
       ...baseOptions,
       interceptors: bridgeInterceptors,
     });
+    if (reflection) {
+      const reflect = createReflectionServices(servedServices, streams.signal);
+      const reflectOptions = { ...baseOptions, interceptors: bridgeInterceptors };
+      router.service(reflectionV1.ServerReflection, reflect.v1, reflectOptions);
+      router.service(reflectionV1alpha.ServerReflection, reflect.v1alpha, reflectOptions);
+    }
     limit.wrapHandlers(router.handlers, first);
     compression.apply(router.handlers, first);
   };
