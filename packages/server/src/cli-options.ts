@@ -3,6 +3,7 @@
 // (for the port) PORT, then the default.
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { BRIDGE_COMPRESSIONS } from './compression.js';
 import { BRIDGE_LOG_LEVELS } from './logger.js';
 import type { BridgeLogLevel } from './logger.js';
 import type { BridgeServerOptions } from './server.js';
@@ -39,11 +40,28 @@ function rateArg(value: string): number {
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 const asString = (v: string): string => v;
 
-function logLevelArg(v: string): BridgeLogLevel {
-  if (!(BRIDGE_LOG_LEVELS as readonly string[]).includes(v)) {
-    throw new InvalidArgumentError(`must be one of ${BRIDGE_LOG_LEVELS.join(', ')}`);
-  }
-  return v as BridgeLogLevel;
+function choiceArg<T extends string>(choices: readonly T[]) {
+  return (v: string): T => {
+    if (!(choices as readonly string[]).includes(v)) {
+      throw new InvalidArgumentError(`must be one of ${choices.join(', ')}`);
+    }
+    return v as T;
+  };
+}
+
+const SWITCH_VALUES: Readonly<Record<string, boolean>> = {
+  true: true,
+  on: true,
+  '1': true,
+  false: false,
+  off: false,
+  '0': false,
+};
+
+function switchArg(v: string): boolean {
+  const on = SWITCH_VALUES[v.trim().toLowerCase()];
+  if (on === undefined) throw new InvalidArgumentError(`must be true or false, got "${v}"`);
+  return on;
 }
 
 /** One option of `serve`: its flag, its help, the env variables it falls back to and how a value is read. */
@@ -98,8 +116,29 @@ const OPTIONS = {
     flags: '--log-level <level>',
     description: 'level of the JSON logs on stderr (env UNIFIED_BRIDGE_LOG_LEVEL; default info)',
     env: ['UNIFIED_BRIDGE_LOG_LEVEL'],
-    parse: logLevelArg,
+    parse: choiceArg(BRIDGE_LOG_LEVELS),
     flag: { choices: BRIDGE_LOG_LEVELS },
+  }),
+  compression: option({
+    flags: '--compression <mode>',
+    description: 'response compression, none or gzip (env UNIFIED_BRIDGE_COMPRESSION; default none)',
+    env: ['UNIFIED_BRIDGE_COMPRESSION'],
+    parse: choiceArg(BRIDGE_COMPRESSIONS),
+    flag: { choices: BRIDGE_COMPRESSIONS },
+  }),
+  compressMinBytes: option({
+    flags: '--compress-min-bytes <bytes>',
+    description:
+      'with --compression gzip, smallest response message compressed (env UNIFIED_BRIDGE_COMPRESS_MIN_BYTES; default 1024)',
+    env: ['UNIFIED_BRIDGE_COMPRESS_MIN_BYTES'],
+    parse: intArg('compress min bytes', 0, 0xffffffff),
+  }),
+  reflection: option({
+    flags: '--no-reflection',
+    description: 'do not serve gRPC server reflection (env UNIFIED_BRIDGE_REFLECTION=false; default: served)',
+    env: ['UNIFIED_BRIDGE_REFLECTION'],
+    parse: switchArg,
+    flag: 'raw',
   }),
   tlsCert: option({
     flags: '--tls-cert <file>',
@@ -184,6 +223,9 @@ export function createCliProgram(
     .description('run the bridge server; prints one JSON line {"event":"listening",...} on stdout when ready');
   for (const o of Object.values(OPTIONS)) serve.addOption(commanderOption(o as CliOption<unknown>));
   serve.action(async (opts: Record<string, unknown>, cmd: Command) => {
+    // A value commander filled in (`--no-x` defaults x to true) is no flag:
+    // the environment and our own defaults decide.
+    for (const key of Object.keys(opts)) if (cmd.getOptionValueSource(key) === 'default') delete opts[key];
     let resolved: ServeCommand;
     try {
       resolved = resolveServe(opts, env);
@@ -248,6 +290,12 @@ export function resolveServe(
   const defaultToolTimeoutMs = get('toolTimeoutMs');
   const workerHeartbeatIntervalMs = get('workerHeartbeatMs');
   const toolsModule = get('toolsModule');
+  const compression = get('compression');
+  const compressMinBytes = get('compressMinBytes');
+  if (compressMinBytes !== undefined && compression !== 'gzip') {
+    throw new InvalidArgumentError('--compress-min-bytes needs --compression gzip');
+  }
+  const reflection = get('reflection');
   return {
     logLevel: logLevel ?? 'info',
     ...(toolsModule !== undefined ? { toolsModule } : {}),
@@ -256,6 +304,9 @@ export function resolveServe(
       port: port ?? DEFAULT_CLI_PORT,
       ...(sessionTtl !== undefined ? { sessionTtlMs: sessionTtl * 1000 } : {}),
       ...(maxMessageBytes !== undefined ? { maxMessageBytes } : {}),
+      ...(compression !== undefined ? { compression } : {}),
+      ...(compressMinBytes !== undefined ? { compressMinBytes } : {}),
+      ...(reflection === false ? { reflection } : {}),
       ...(graceMs !== undefined ? { graceMs } : {}),
       ...(tokens.length > 0 ? { auth: { tokens } } : {}),
       ...(rate !== undefined ? { rateLimit: { callsPerSecond: rate, ...(burst !== undefined ? { burst } : {}) } } : {}),

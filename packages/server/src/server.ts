@@ -8,7 +8,7 @@ import { createNodeHandler } from './node-handler.js';
 
 /**
  * Options of {@link startBridgeServer}: everything {@link BridgeRoutesOptions}
- * takes (store, limits, session TTL, auth, logger, compression, message size,
+ * takes (store, limits, session TTL, auth, logger, compression, reflection, message size,
  * maxTimeoutMs, host tools, rate limit, tool deadlines, worker heartbeats)
  * plus where and how to listen.
  *
