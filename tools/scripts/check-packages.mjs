@@ -16,31 +16,17 @@
 //
 // Usage: node tools/scripts/check-packages.mjs [--fix] [package folder names...]
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, normalize, relative } from 'node:path';
+import { pack, publicPackages, readJson, root } from './lib/workspace.mjs';
 
-const root = join(dirname(new URL(import.meta.url).pathname), '..', '..');
 const args = process.argv.slice(2);
 const fix = args.includes('--fix');
 const only = args.filter((a) => !a.startsWith('--'));
 const license = readFileSync(join(root, 'LICENSE'), 'utf8');
-const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const rootPkg = readJson(join(root, 'package.json'));
 const repoUrl = 'git+https://github.com/unified-bridge/unified-bridge.git';
-
-/** The package folders to check: every non-private packages/* (or the ones named). */
-function publicPackages() {
-  const dirs = [];
-  for (const name of readdirSync(join(root, 'packages')).sort()) {
-    const file = join(root, 'packages', name, 'package.json');
-    if (!existsSync(file)) continue;
-    const pkg = JSON.parse(readFileSync(file, 'utf8'));
-    if (pkg.private) continue;
-    if (only.length > 0 && !only.includes(name)) continue;
-    dirs.push({ name, dir: join(root, 'packages', name), file, pkg });
-  }
-  return dirs;
-}
 
 /** The declaration file a CommonJS (node10) consumer gets for one `exports` entry. */
 function requireTypes(entry) {
@@ -177,20 +163,13 @@ function checkTarball(unpacked, pkg) {
 const tmp = mkdtempSync(join(tmpdir(), 'check-packages-'));
 let failed = false;
 try {
-  for (const entry of publicPackages()) {
+  for (const entry of publicPackages(only)) {
     const pkg = fix ? writeTypesVersions(entry) : entry.pkg;
     console.log(`\n${pkg.name}`);
     const problems = checkManifest({ ...entry, pkg });
-    const [{ filename }] = JSON.parse(
-      execFileSync('npm', ['pack', '--json', '--pack-destination', tmp], {
-        cwd: entry.dir,
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'inherit'],
-      }),
-    );
-    const tarball = join(tmp, filename);
+    const tarball = pack(entry.dir, tmp);
     const unpacked = join(tmp, entry.name);
-    execFileSync('mkdir', ['-p', unpacked]);
+    mkdirSync(unpacked);
     execFileSync('tar', ['-xzf', tarball, '-C', unpacked, '--strip-components=1']);
     problems.push(...checkTarball(unpacked, pkg));
     for (const p of problems) console.error(`  problem: ${p}`);
