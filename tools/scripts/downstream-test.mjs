@@ -293,6 +293,7 @@ async function runChecks(tmp) {
     import(pathToFileURL(createRequire(join(tmp, project, 'package.json')).resolve(name)));
   const { startServer } = await load('adapters', '@unified-bridge/testing');
   const { createBridgeClient } = await load('adapters', '@unified-bridge/client');
+  for (const [key, reason] of Object.entries(knownIssues)) console.log(`known issue "${key}": ${reason}`);
   const server = await startServer();
   try {
     for (const project of ['adapters', 'latest']) {
@@ -302,10 +303,10 @@ async function runChecks(tmp) {
       for (const entry of manifest.filter((e) => e.kind === 'script' && e.runnable)) {
         for (const ext of ['mjs', 'cjs']) {
           const name = `[${project}] ${entry.readme} README block ${entry.index} (${entry.heading}) as ${ext}`;
-          const known = knownIssues[`${entry.readme}: ${entry.heading}`];
-          if (known) {
+          const key = `${entry.readme}: ${entry.heading}`;
+          if (knownIssues[key]) {
             results.push({ name, skipped: true });
-            console.log(`skip - ${name}: ${known}`);
+            console.log(`skip - ${name} (known issue "${key}", see above)`);
             continue;
           }
           await check(name, () =>
