@@ -1,9 +1,16 @@
 import { LRUCache } from 'lru-cache';
 import type { CompiledType } from '@unified-bridge/types';
+import { abortable } from '@unified-bridge/types/internal';
 import { compileLocal, type VariableRecord } from './codec.js';
 import { isBridgeError } from './errors.js';
 import { cancelled } from './retry.js';
 import type { CallOptions } from './rpc.js';
+
+/** Every {@link CacheMode}: the one list the type is derived from. */
+export const CACHE_MODES = Object.freeze(['ttl', 'watch'] as const);
+
+/** How the read cache keeps entries fresh (see {@link CacheOptions.mode}). */
+export type CacheMode = (typeof CACHE_MODES)[number];
 
 /**
  * Read cache options (`createBridgeClient({ cache })`). The cache holds
@@ -22,7 +29,7 @@ export interface CacheOptions {
    * entries do not expire, and nothing is served from the cache while the
    * stream is not live.
    */
-  mode?: 'ttl' | 'watch';
+  mode?: CacheMode;
   /** How long an entry is served in `"ttl"` mode, in ms. Default 1000. */
   ttlMs?: number;
   /** The most entries kept (all sessions of the client together); least recently used go first. Default 10 000. */
@@ -46,7 +53,7 @@ export interface CacheStats {
 /** The public face of the read cache (`client.cache`). */
 export interface BridgeCache {
   /** `"ttl"`, `"watch"`, or `"off"` when the client was created with `cache: false`. */
-  readonly mode: 'ttl' | 'watch' | 'off';
+  readonly mode: CacheMode | 'off';
   /** Drops every entry (of one session when `sessionId` is given). Read-your-writes still holds afterwards. */
   clear(sessionId?: string): void;
   /** Sets the TTL of entries stored from now on, in ms (`"ttl"` mode). */
@@ -89,7 +96,8 @@ export class SessionScope {
     readonly sessionId: string,
     /** Reads one variable from the server. */
     readonly fetcher: VariableFetcher,
-    watchMode: boolean,
+    /** `watchMode`: the cache is kept fresh by a watch stream, so nothing is served until it is live. */
+    { watchMode }: { watchMode: boolean },
   ) {
     this.#prefix = `${sessionId}\u0000`;
     this.servable = !watchMode;
@@ -151,35 +159,16 @@ export class SessionScope {
   }
 }
 
+/** Options of {@link VariableCache.read}. */
+export interface ReadOptions extends CallOptions {
+  /** Bypass a cached entry (the result is cached). Default false. */
+  fresh?: boolean;
+}
+
 interface FetchContext {
   readonly scope: SessionScope;
   readonly identifier: string;
   readonly call: CallOptions;
-}
-
-/** Rejects when `signal` aborts, otherwise settles like `p`. */
-function raceSignal<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return p;
-  // The shared fetch goes on for other readers; its outcome is not this caller's concern.
-  p.catch(() => undefined);
-  if (signal.aborted) return Promise.reject(cancelled(signal));
-  // A signal of this read only: a caller's long-lived signal shared by many
-  // reads in flight gets no listener per read (no MaxListenersExceededWarning).
-  const own = AbortSignal.any([signal]);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(cancelled(signal));
-    own.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        own.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        own.removeEventListener('abort', onAbort);
-        reject(e as Error);
-      },
-    );
-  });
 }
 
 /** Checks the `cache` option (TypeError/RangeError naming the option). */
@@ -190,8 +179,10 @@ export function resolveCacheOptions(cache: CacheOptions | boolean | undefined): 
     throw new TypeError(`cache must be false, true or an object of CacheOptions, got ${String(cache)}`);
   }
   const mode = cache.mode ?? 'ttl';
-  if (mode !== 'ttl' && mode !== 'watch') {
-    throw new TypeError(`cache.mode must be "ttl" or "watch", got ${JSON.stringify(mode)}`);
+  if (!CACHE_MODES.includes(mode)) {
+    throw new TypeError(
+      `cache.mode must be ${CACHE_MODES.map((m) => JSON.stringify(m)).join(' or ')}, got ${JSON.stringify(mode)}`,
+    );
   }
   const ttlMs = cache.ttlMs ?? 1000;
   checkTtl('cache.ttlMs', ttlMs);
@@ -234,7 +225,7 @@ const MAX_REFETCH = 8;
  * makes it never return a revision older than one the client has seen.
  */
 export class VariableCache implements BridgeCache {
-  readonly mode: 'ttl' | 'watch' | 'off';
+  readonly mode: CacheMode | 'off';
   readonly #lru: LRUCache<string, VariableRecord, FetchContext> | undefined;
   readonly #entryTtl: number | undefined;
   #scopes: ((sessionId: string) => SessionScope | undefined) | undefined;
@@ -288,29 +279,36 @@ export class VariableCache implements BridgeCache {
 
   /**
    * Reads `identifier` from the server (a miss): concurrent cold reads of one
-   * key share one RPC; `fresh` bypasses a cached entry.
+   * key share one RPC; `call.fresh` bypasses a cached entry.
    */
-  async read(scope: SessionScope, identifier: string, fresh: boolean, call: CallOptions): Promise<VariableRecord> {
+  async read(scope: SessionScope, identifier: string, call: ReadOptions): Promise<VariableRecord> {
     this.#misses++;
+    let fresh = call.fresh === true;
     const lru = this.#lru;
     if (lru === undefined) {
       const rec = await scope.fetcher(identifier, call, call.signal ?? new AbortController().signal);
       scope.noteSeen(rec);
       return rec;
     }
-    if (call.signal?.aborted) throw cancelled(call.signal);
+    const { signal } = call;
+    if (signal?.aborted) throw cancelled(signal);
+    // A signal of this read only: a caller's long-lived signal shared by many
+    // reads in flight gets no listener per read (no MaxListenersExceededWarning).
+    const own = signal === undefined ? undefined : AbortSignal.any([signal]);
     const name = scope.nameOf(identifier);
     const key = scope.key(name);
     for (let attempt = 0; ; attempt++) {
       let rec: VariableRecord | undefined;
       try {
-        rec = await raceSignal(
+        // The shared fetch goes on for other readers when this caller gives up.
+        rec = await abortable(
           lru.fetch(key, {
             context: { scope, identifier: name, call },
             forceRefresh: fresh || !scope.servable,
             ttl: this.#entryTtl,
           }),
-          call.signal,
+          own,
+          cancelled,
         );
       } catch (e) {
         if (isBridgeError(e) || attempt >= MAX_REFETCH) throw e;
@@ -355,11 +353,16 @@ export class VariableCache implements BridgeCache {
     this.#lru?.set(scope.key(rec.name), rec, { ttl: this.#entryTtl });
   }
 
-  /** Drops a name's entry; with `deleted`, also notes the deletion (at `revision` when known). */
-  invalidate(scope: SessionScope, name: string, deleted: boolean, revision?: number): void {
+  /** Drops a name's entry (it may be outdated). */
+  invalidate(scope: SessionScope, name: string): void {
     const key = scope.keys.get(name);
     if (key !== undefined) this.#lru?.delete(key);
-    if (deleted) scope.noteDeleted(name, revision);
+  }
+
+  /** Drops a name's entry and notes that the variable was deleted (at `revision` when known). */
+  markDeleted(scope: SessionScope, name: string, revision?: number): void {
+    this.invalidate(scope, name);
+    scope.noteDeleted(name, revision);
   }
 
   /** Drops every entry of a session (the floors stay: read-your-writes still holds). */

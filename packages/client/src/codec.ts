@@ -2,6 +2,7 @@ import type { JsonObject } from '@bufbuild/protobuf';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import type { Value, Variable, VariableHistoryEntry } from '@unified-bridge/proto';
 import { compileType, fromWire, toWire, type CompiledType, type Violation } from '@unified-bridge/types';
+import { TYPE_NAMES, valueText } from '@unified-bridge/types/internal';
 import { BridgeError, localValidationError, type BridgeFieldViolation } from './errors.js';
 
 /**
@@ -45,29 +46,7 @@ export interface HistoryEntry<T = unknown> {
 }
 
 /** The built-in type names the local engine validates; other (custom) types are left to the server. */
-const LOCAL_TYPES = new Set([
-  'float',
-  'integer',
-  'string',
-  'boolean',
-  'choice',
-  'module',
-  'embedding',
-  'tensor',
-  'json',
-]);
-
-/** Renders a violation's expected/actual as text for the wire-shaped field violation. */
-function asText(v: unknown): string {
-  if (v === undefined) return '';
-  if (typeof v === 'string') return v;
-  if (typeof v === 'bigint' || typeof v === 'number' || typeof v === 'boolean') return String(v);
-  try {
-    return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x)) ?? String(v);
-  } catch {
-    return String(v);
-  }
-}
+const LOCAL_TYPES: ReadonlySet<string> = new Set(TYPE_NAMES);
 
 /** Converts engine violations to field violations of `field`. */
 export function fieldViolations(field: string, violations: readonly Violation[]): BridgeFieldViolation[] {
@@ -75,8 +54,8 @@ export function fieldViolations(field: string, violations: readonly Violation[])
     field: v.path ? `${field}${v.path}` : field,
     constraint: v.constraint,
     description: v.message,
-    expected: asText(v.expected),
-    actual: asText(v.actual),
+    expected: valueText(v.expected),
+    actual: valueText(v.actual),
   }));
 }
 
@@ -171,4 +150,12 @@ export function historyFromWire(name: string, type: string, e: VariableHistoryEn
     updatedAt: e.updatedAt ? timestampDate(e.updatedAt) : undefined,
     metadata: e.metadata,
   };
+}
+
+/** A version option as the wire's uint64 (RangeError naming the option unless a non-negative integer). */
+export function versionToWire(name: string, v: number | undefined): bigint | undefined {
+  if (v === undefined) return undefined;
+  if (!Number.isSafeInteger(v) || v < 0)
+    throw new RangeError(`${name} must be a non-negative integer, got ${String(v)}`);
+  return BigInt(v);
 }

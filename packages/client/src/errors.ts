@@ -1,33 +1,13 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { ErrorDetailSchema, ErrorType, type ErrorDetail } from '@unified-bridge/proto';
+import { namesByWireNumber } from './wire-enum.js';
 
 /**
- * The closed list of error types a {@link BridgeError} can have: the wire
- * `ErrorDetail.type` as a string, plus the transport-level types.
+ * Every {@link BridgeErrorType}, in wire enum order (handy for exhaustive
+ * tests and switches): the wire `ErrorDetail.type` as a string, plus the
+ * transport-level types. The one list the type is derived from.
  */
-export type BridgeErrorType =
-  | 'ValidationError'
-  | 'VariableNotFound'
-  | 'VersionConflict'
-  | 'SessionNotFound'
-  | 'SessionExpired'
-  | 'ToolNotFound'
-  | 'ToolError'
-  | 'RateLimited'
-  | 'PayloadTooLarge'
-  | 'AlreadyExists'
-  | 'Compacted'
-  | 'WatcherOverflow'
-  | 'ResourceExhausted'
-  | 'Unauthenticated'
-  | 'InvalidArgument'
-  | 'DeadlineExceeded'
-  | 'Cancelled'
-  | 'Unavailable'
-  | 'Internal';
-
-/** Every {@link BridgeErrorType}, in wire enum order (handy for exhaustive tests and switches). */
-export const BRIDGE_ERROR_TYPES: readonly BridgeErrorType[] = Object.freeze([
+export const BRIDGE_ERROR_TYPES = Object.freeze([
   'ValidationError',
   'VariableNotFound',
   'VersionConflict',
@@ -48,6 +28,9 @@ export const BRIDGE_ERROR_TYPES: readonly BridgeErrorType[] = Object.freeze([
   'Unavailable',
   'Internal',
 ] as const);
+
+/** The closed list of error types a {@link BridgeError} can have (see {@link BRIDGE_ERROR_TYPES}). */
+export type BridgeErrorType = (typeof BRIDGE_ERROR_TYPES)[number];
 
 /** One failed field of a {@link BridgeError}: a variable of a batch, a constraint of a value, a tool argument. */
 export interface BridgeFieldViolation {
@@ -188,27 +171,8 @@ export function isBridgeError<T extends BridgeErrorType>(
   return type === undefined || e.type === type;
 }
 
-const WIRE_TYPES: Readonly<Partial<Record<ErrorType, BridgeErrorType>>> = {
-  [ErrorType.VALIDATION_ERROR]: 'ValidationError',
-  [ErrorType.VARIABLE_NOT_FOUND]: 'VariableNotFound',
-  [ErrorType.VERSION_CONFLICT]: 'VersionConflict',
-  [ErrorType.SESSION_NOT_FOUND]: 'SessionNotFound',
-  [ErrorType.SESSION_EXPIRED]: 'SessionExpired',
-  [ErrorType.TOOL_NOT_FOUND]: 'ToolNotFound',
-  [ErrorType.TOOL_ERROR]: 'ToolError',
-  [ErrorType.RATE_LIMITED]: 'RateLimited',
-  [ErrorType.PAYLOAD_TOO_LARGE]: 'PayloadTooLarge',
-  [ErrorType.ALREADY_EXISTS]: 'AlreadyExists',
-  [ErrorType.COMPACTED]: 'Compacted',
-  [ErrorType.WATCHER_OVERFLOW]: 'WatcherOverflow',
-  [ErrorType.RESOURCE_EXHAUSTED]: 'ResourceExhausted',
-  [ErrorType.UNAUTHENTICATED]: 'Unauthenticated',
-  [ErrorType.INVALID_ARGUMENT]: 'InvalidArgument',
-  [ErrorType.DEADLINE_EXCEEDED]: 'DeadlineExceeded',
-  [ErrorType.CANCELLED]: 'Cancelled',
-  [ErrorType.UNAVAILABLE]: 'Unavailable',
-  [ErrorType.INTERNAL]: 'Internal',
-};
+/** Wire `ErrorType` -> {@link BridgeErrorType}, by name (`VALIDATION_ERROR` -> `ValidationError`). */
+const WIRE_TYPES = namesByWireNumber(ErrorType, BRIDGE_ERROR_TYPES);
 
 /** The type of an error that carries no ErrorDetail (proxies, transports, non-conforming servers). */
 function typeFromCode(code: Code, cause: unknown): BridgeErrorType {
@@ -250,7 +214,7 @@ function hasSystemErrorCode(err: unknown): boolean {
 }
 
 function fromDetail(detail: ErrorDetail, code: Code, message: string, cause: unknown): BridgeError {
-  const type = WIRE_TYPES[detail.type] ?? typeFromCode(code, cause);
+  const type = WIRE_TYPES.get(detail.type) ?? typeFromCode(code, cause);
   const delay = detail.retryDelay;
   return new BridgeError(type, detail.message || message, {
     code,
@@ -276,7 +240,7 @@ function fromDetail(detail: ErrorDetail, code: Code, message: string, cause: unk
  * update) into a BridgeError. For library authors building on the client.
  */
 export function bridgeErrorFromDetail(detail: ErrorDetail, code?: Code): BridgeError {
-  const type = WIRE_TYPES[detail.type] ?? 'Internal';
+  const type = WIRE_TYPES.get(detail.type) ?? 'Internal';
   return fromDetail(detail, code ?? TYPE_CODES[type], detail.message, undefined);
 }
 
@@ -351,26 +315,4 @@ export function withToolName(err: BridgeError, toolName: string): BridgeError {
   });
   if (err.stack !== undefined) copy.stack = err.stack;
   return copy;
-}
-
-/**
- * The error a worker tool's handler throws to fail a call with its own error
- * type: the caller gets a `ToolError` BridgeError with this `toolErrorType`,
- * message and details. (Any other thrown error reports its `name` and
- * `message`, never its stack.)
- *
- * @example
- * ```ts
- * if (a < 0) throw toolError('ValidationError', 'a must be positive', { field: 'a' });
- * ```
- */
-export function toolError(
-  toolErrorType: string,
-  message: string,
-  details: Readonly<Record<string, string>> = {},
-): BridgeError {
-  if (typeof toolErrorType !== 'string' || toolErrorType === '') {
-    throw new TypeError('toolError needs a non-empty toolErrorType such as "ValidationError"');
-  }
-  return new BridgeError('ToolError', message, { toolErrorType, details: { ...details } });
 }

@@ -2,19 +2,15 @@
 // and checks the export lists exactly, so internals never become API by accident.
 import { execFileSync } from 'node:child_process';
 
+// The classes users only receive from the client (BridgeClient, Session, SessionTools, ToolStream,
+// ToolWorker, VariableHandle, VariableList, BatchBuilder) are exported as types, not values.
 const EXPECTED = [
   'BRIDGE_ERROR_TYPES',
-  'BatchBuilder',
-  'BridgeClient',
   'BridgeError',
-  'Session',
-  'SessionTools',
-  'ToolStream',
-  'ToolWorker',
-  'VariableHandle',
-  'VariableList',
+  'ToolFailure',
   'createBridgeClient',
   'isBridgeError',
+  'isToolFailure',
   'toBridgeError',
   'toolError',
 ];
@@ -26,7 +22,7 @@ describe('@unified-bridge/client entry points', () => {
     expect(Object.keys(pkg).sort()).toEqual(EXPECTED);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const web = require('@unified-bridge/client/web') as Record<string, unknown>;
-    expect(Object.keys(web).sort()).toEqual(['BridgeClient', 'createBridgeClient']);
+    expect(Object.keys(web).sort()).toEqual(['createBridgeClient']);
   });
 
   it('should export exactly the public API (ESM)', () => {
@@ -40,6 +36,6 @@ describe('@unified-bridge/client entry points', () => {
       ],
       { cwd: __dirname, encoding: 'utf8' },
     );
-    expect(JSON.parse(out)).toEqual([EXPECTED, ['BridgeClient', 'createBridgeClient']]);
+    expect(JSON.parse(out)).toEqual([EXPECTED, ['createBridgeClient']]);
   });
 });

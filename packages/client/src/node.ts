@@ -1,4 +1,11 @@
-import { BridgeClient, checkBaseUrl, checkProtocol, clientInterceptors, type BridgeClientOptions } from './client.js';
+import { BridgeClient } from './client.js';
+import {
+  checkBaseUrl,
+  checkHttpVersion,
+  checkProtocol,
+  clientInterceptors,
+  type BridgeClientOptions,
+} from './client-options.js';
 import { createNodeTransport } from './transport.js';
 
 /**
@@ -18,10 +25,7 @@ export function createBridgeClient(options: BridgeClientOptions): BridgeClient {
   if (options.transport !== undefined) return new BridgeClient(options.transport, undefined, options);
   const baseUrl = checkBaseUrl(options.baseUrl);
   const protocol = checkProtocol(options.protocol ?? 'grpc');
-  const httpVersion = options.httpVersion ?? '2';
-  if (httpVersion !== '1.1' && httpVersion !== '2') {
-    throw new TypeError(`httpVersion must be "1.1" or "2", got ${JSON.stringify(httpVersion)}`);
-  }
+  const httpVersion = checkHttpVersion(options.httpVersion ?? '2');
   const owned = createNodeTransport({
     baseUrl,
     protocol,

@@ -67,4 +67,42 @@ describe('retry', () => {
     setImmediate(() => ac.abort());
     await expect(p).rejects.toMatchObject({ type: 'Cancelled' });
   });
+
+  it('should wait with the given sleep and classify failures with the given toError', async () => {
+    const waits: number[] = [];
+    const seen: unknown[] = [];
+    let n = 0;
+    const result = await withRetry(
+      { ...DEFAULT_RETRY, maxAttempts: 3 },
+      {
+        timeoutMs: undefined,
+        signal: undefined,
+        retryable: (e) => e.type === 'RateLimited',
+        toError: (e) => {
+          seen.push(e);
+          return new BridgeError('RateLimited', 'slow down', { retryDelayMs: 7000 });
+        },
+        sleep: async (ms) => void waits.push(ms),
+      },
+      () => (++n < 3 ? Promise.reject(new Error(`attempt ${n}`)) : Promise.resolve('ok')),
+    );
+    expect(result).toBe('ok');
+    expect(seen.map((e) => (e as Error).message)).toEqual(['attempt 1', 'attempt 2']);
+    expect(waits).toHaveLength(2);
+    expect(waits.every((ms) => ms >= 7000)).toBe(true);
+  });
+
+  it('should report a failed wait as a BridgeError', async () => {
+    const p = withRetry(
+      DEFAULT_RETRY,
+      {
+        timeoutMs: undefined,
+        signal: undefined,
+        retryable: () => true,
+        sleep: () => Promise.reject(new Error('timer broke')),
+      },
+      () => Promise.reject(unavailable()),
+    );
+    await expect(p).rejects.toMatchObject({ name: 'BridgeError', message: 'timer broke' });
+  });
 });

@@ -44,7 +44,14 @@ export const DEFAULT_RETRY: RetryPolicy = Object.freeze({
 /** The policy of `retry: false`: one attempt. */
 export const NO_RETRY: RetryPolicy = Object.freeze({ ...DEFAULT_RETRY, maxAttempts: 1 });
 
-function checkNumber(name: string, v: unknown, min: number, max = Infinity, integer = false): void {
+/** The range a retry option must be in: `[min, max]`, whole numbers only with `integer`. */
+interface NumberRange {
+  readonly min: number;
+  readonly max?: number;
+  readonly integer?: boolean;
+}
+
+function checkNumber(name: string, v: unknown, { min, max = Infinity, integer = false }: NumberRange): void {
   if (typeof v !== 'number' || Number.isNaN(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
     throw new RangeError(
       `retry.${name} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got ${String(v)}`,
@@ -60,11 +67,11 @@ export function resolveRetryPolicy(retry: RetryOptions | boolean | undefined): R
     throw new TypeError(`retry must be false, true or an object of RetryOptions, got ${String(retry)}`);
   }
   const p = { ...DEFAULT_RETRY, ...stripUndefined(retry) };
-  checkNumber('maxAttempts', p.maxAttempts, 1, 100, true);
-  checkNumber('initialDelayMs', p.initialDelayMs, 0);
-  checkNumber('maxDelayMs', p.maxDelayMs, 0);
-  checkNumber('multiplier', p.multiplier, 1);
-  checkNumber('jitter', p.jitter, 0, 1);
+  checkNumber('maxAttempts', p.maxAttempts, { min: 1, max: 100, integer: true });
+  checkNumber('initialDelayMs', p.initialDelayMs, { min: 0 });
+  checkNumber('maxDelayMs', p.maxDelayMs, { min: 0 });
+  checkNumber('multiplier', p.multiplier, { min: 1 });
+  checkNumber('jitter', p.jitter, { min: 0, max: 1 });
   return Object.freeze(p);
 }
 
@@ -120,6 +127,13 @@ export interface AttemptOptions {
   signal: AbortSignal | undefined;
   /** Decides whether a failure may be retried. */
   retryable: (err: BridgeError) => boolean;
+  /**
+   * Turns what an attempt threw into a BridgeError. Default: {@link toBridgeErrorFor}
+   * with `signal` (an unasked-for `Cancelled` is a transport failure, `Unavailable`).
+   */
+  toError?: (err: unknown) => BridgeError;
+  /** The wait between attempts. Default {@link sleep} (an unref'd timer that `signal` aborts). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /**
@@ -131,22 +145,29 @@ export async function withRetry<T>(
   opts: AttemptOptions,
   attempt: (timeoutMs: number | undefined) => Promise<T>,
 ): Promise<T> {
+  const { signal } = opts;
+  const toError = opts.toError ?? ((e: unknown) => toBridgeErrorFor(e, signal));
+  const wait = opts.sleep ?? sleep;
   const deadline = opts.timeoutMs === undefined ? undefined : Date.now() + opts.timeoutMs;
-  if (opts.signal?.aborted) throw cancelled(opts.signal);
+  if (signal?.aborted) throw cancelled(signal);
   for (let n = 1; ; n++) {
     const left = deadline === undefined ? undefined : deadline - Date.now();
     try {
       return await attempt(left === undefined ? undefined : Math.max(1, left));
     } catch (e) {
-      const err = toBridgeErrorFor(e, opts.signal);
-      if (opts.signal?.aborted && err.type !== 'Cancelled' && err.type !== 'DeadlineExceeded') {
-        const c = cancelled(opts.signal);
+      const err = toError(e);
+      if (signal?.aborted && err.type !== 'Cancelled' && err.type !== 'DeadlineExceeded') {
+        const c = cancelled(signal);
         throw new BridgeError(c.type, c.message, { cause: err });
       }
-      if (n >= policy.maxAttempts || opts.signal?.aborted || !opts.retryable(err)) throw err;
+      if (n >= policy.maxAttempts || signal?.aborted || !opts.retryable(err)) throw err;
       const delay = backoffDelayMs(policy, n, err.retryDelayMs);
       if (deadline !== undefined && Date.now() + delay >= deadline) throw err;
-      await sleep(delay, opts.signal);
+      try {
+        await wait(delay, signal);
+      } catch (w) {
+        throw signal?.aborted ? cancelled(signal) : toBridgeError(w);
+      }
     }
   }
 }

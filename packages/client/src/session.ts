@@ -1,133 +1,39 @@
 import { create } from '@bufbuild/protobuf';
-import type { JsonObject } from '@bufbuild/protobuf';
-import { timestampDate } from '@bufbuild/protobuf/wkt';
 import {
   CloseSessionRequestSchema,
-  DeleteVariableRequestSchema,
   GetSessionRequestSchema,
   GetVariableHistoryRequestSchema,
   GetVariableRequestSchema,
   GetVariablesRequestSchema,
   HeartbeatRequestSchema,
   ListVariablesRequestSchema,
-  RegisterVariableRequestSchema,
-  RollbackVariableRequestSchema,
-  UpdateVariableRequestSchema,
-  UpdateVariablesRequestSchema,
-  VariableUpdateSchema,
-  type Session as WireSession,
-  type Value,
 } from '@unified-bridge/proto';
-import type { CompiledType } from '@unified-bridge/types';
+import { BatchBuilder } from './batch.js';
 import { SessionScope, type VariableCache } from './cache.js';
-import {
-  compileLocal,
-  encodeValue,
-  historyFromWire,
-  recordFromWire,
-  type HistoryEntry,
-  type VariableRecord,
-} from './codec.js';
-import {
-  BridgeError,
-  bridgeErrorFromDetail,
-  isBridgeError,
-  localValidationError,
-  type BridgeFieldViolation,
-} from './errors.js';
-import { backoffDelayMs, sleep, type RetryPolicy } from './retry.js';
+import { historyFromWire, recordFromWire, type HistoryEntry, type VariableRecord } from './codec.js';
+import { isBridgeError } from './errors.js';
+import type { RetryPolicy } from './retry.js';
 import { checkTimeout, type CallOptions, type Rpc } from './rpc.js';
-import { SessionTools, type ToolListCache } from './tools.js';
-import { BatchBuilder, VariableHandle, VariableList, type SetManyEntry } from './variables.js';
+import { sessionInfoFromWire, type SessionInfo } from './session-info.js';
+import type {
+  GetOptions,
+  HistoryOptions,
+  ListOptions,
+  RegisterOptions,
+  RollbackOptions,
+  SessionHandleOptions,
+  SetManyEntry,
+  SetManyOptions,
+  SetManyResult,
+  SetOptions,
+  UpdateOptions,
+} from './session-options.js';
+import { SessionTools } from './session-tools.js';
+import type { ToolListCache } from './tool-list-cache.js';
+import { VariableHandle, type VariableAccess } from './variable-handle.js';
+import { VariableList } from './variable-list.js';
+import { VariableWriter } from './variable-writer.js';
 import { CacheWatcher, watchVariables, type VariableEvent, type WatchOptions } from './watch.js';
-
-/** A session as the server reports it (`session.info()`, `session.heartbeat()`). */
-export interface SessionInfo {
-  /** The session id. */
-  readonly id: string;
-  /** Metadata given at creation. */
-  readonly metadata: Readonly<Record<string, string>>;
-  /** When the session was created. */
-  readonly createdAt: Date | undefined;
-  /** When a call last named the session. */
-  readonly lastUsedAt: Date | undefined;
-  /** When the session expires unless used again. */
-  readonly expiresAt: Date | undefined;
-  /** The idle TTL in seconds. */
-  readonly ttlSeconds: number;
-  /** How many variables the session holds. */
-  readonly variableCount: number;
-  /** How many tools the session can call. */
-  readonly toolCount: number;
-}
-
-/** Options of `session.get()` / `session.getVariable()`. */
-export interface GetOptions extends CallOptions {
-  /** Bypass a cached entry and read from the server (the result is cached). Default false. */
-  fresh?: boolean;
-}
-
-/** Options of `session.register()`. */
-export interface RegisterOptions extends CallOptions {
-  /** The constraints (for example `{ min: 0, max: 1 }`). Default none. */
-  constraints?: Record<string, unknown>;
-  /** Free-form metadata. Default none. */
-  metadata?: Record<string, string>;
-}
-
-/** Options of `session.set()`. */
-export interface SetOptions extends CallOptions {
-  /** Apply only if the current version equals this (else a VersionConflict error). Such a write may be retried on Unavailable. */
-  expectedVersion?: number;
-  /** Metadata merged into the variable's metadata and recorded in its history. */
-  metadata?: Record<string, string>;
-}
-
-/** Options of `session.setMany()`. */
-export interface SetManyOptions extends CallOptions {
-  /** All or nothing (default true); false gives a result per update. */
-  atomic?: boolean;
-}
-
-/** The outcome of one update of `setMany()` / `batch()`. */
-export type SetManyResult =
-  | { readonly name: string; readonly ok: true; readonly variable: VariableRecord }
-  | { readonly name: string; readonly ok: false; readonly error: BridgeError };
-
-/** Options of `session.update()`. */
-export interface UpdateOptions extends CallOptions {
-  /** How many read-modify-write rounds to try before giving up with the last VersionConflict. Default 100. */
-  maxAttempts?: number;
-  /** Metadata recorded with the write. */
-  metadata?: Record<string, string>;
-}
-
-/** Options of `session.list()`. */
-export interface ListOptions extends CallOptions {
-  /** Variables per page (1..1000). Default: the server's (100). */
-  pageSize?: number;
-}
-
-/** Options of `session.history()`. */
-export interface HistoryOptions extends CallOptions {
-  /** The most entries to return (newest first). Default: all retained. */
-  limit?: number;
-}
-
-/** Options of `session.rollback()`. */
-export interface RollbackOptions extends CallOptions {
-  /** Apply only if the current version equals this. */
-  expectedVersion?: number;
-}
-
-/** Options of `client.session()` and `client.createSession()` about the session object itself. */
-export interface SessionHandleOptions {
-  /**
-   * Send a heartbeat every this many ms while the session object is open
-   * (unref'd timer: it does not keep the process alive). Default: off.
-   */
-  heartbeatIntervalMs?: number;
-}
 
 /** Everything a Session shares with its client. */
 export interface SessionContext {
@@ -138,28 +44,6 @@ export interface SessionContext {
   readonly tools: ToolListCache;
   /** Called once when the session object is closed or released. */
   readonly onRelease: (session: Session) => void;
-}
-
-/** Converts a wire session. */
-export function sessionInfoFromWire(s: WireSession | undefined): SessionInfo {
-  if (s === undefined) throw new BridgeError('Internal', 'the server sent a response without its session');
-  return {
-    id: s.id,
-    metadata: s.metadata,
-    createdAt: s.createdAt ? timestampDate(s.createdAt) : undefined,
-    lastUsedAt: s.lastUsedAt ? timestampDate(s.lastUsedAt) : undefined,
-    expiresAt: s.expiresAt ? timestampDate(s.expiresAt) : undefined,
-    ttlSeconds: s.ttlSeconds,
-    variableCount: s.variableCount,
-    toolCount: s.toolCount,
-  };
-}
-
-function toBigInt(name: string, v: number | undefined): bigint | undefined {
-  if (v === undefined) return undefined;
-  if (!Number.isSafeInteger(v) || v < 0)
-    throw new RangeError(`${name} must be a non-negative integer, got ${String(v)}`);
-  return BigInt(v);
 }
 
 const isGone = (e: unknown): boolean => isBridgeError(e, 'SessionNotFound') || isBridgeError(e, 'SessionExpired');
@@ -176,17 +60,18 @@ const isGone = (e: unknown): boolean => isBridgeError(e, 'SessionNotFound') || i
  * await session.update('temperature', (t) => (t as number) + 0.1);
  * ```
  */
-export class Session implements AsyncDisposable {
+export class Session implements AsyncDisposable, VariableAccess {
   /** The session id. */
   readonly id: string;
   readonly #ctx: SessionContext;
   readonly #scope: SessionScope;
   readonly #watcher: CacheWatcher | undefined;
+  readonly #writer: VariableWriter;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #released = false;
   /**
    * The tools this session can call: `list`, `call`, `stream`, `callMany`,
-   * `get` (a callable proxy), `callWithRetry`.
+   * `proxy` (a callable proxy), `callWithRetry`.
    *
    * @example
    * ```ts
@@ -199,8 +84,9 @@ export class Session implements AsyncDisposable {
   constructor(id: string, ctx: SessionContext, options: SessionHandleOptions = {}) {
     this.id = id;
     this.#ctx = ctx;
-    const { rpc } = ctx;
-    this.tools = new SessionTools(id, { rpc, retry: ctx.retry, lists: ctx.tools });
+    const { rpc, cache, retry } = ctx;
+    this.tools = new SessionTools(id, { rpc, retry, lists: ctx.tools });
+    const watchMode = cache.mode === 'watch';
     this.#scope = new SessionScope(
       id,
       (identifier, call, signal) =>
@@ -209,10 +95,11 @@ export class Session implements AsyncDisposable {
             rpc.variables.getVariable(create(GetVariableRequestSchema, { sessionId: id, identifier }), o),
           )
           .then((r) => recordFromWire(r.variable)),
-      ctx.cache.mode === 'watch',
+      { watchMode },
     );
-    if (ctx.cache.mode === 'watch') {
-      this.#watcher = new CacheWatcher(rpc, ctx.retry, this.#scope, ctx.cache);
+    this.#writer = new VariableWriter({ sessionId: id, rpc, cache, retry, scope: this.#scope, reads: this });
+    if (watchMode) {
+      this.#watcher = new CacheWatcher(rpc, retry, this.#scope, cache);
       this.#watcher.ensure();
     }
     const every = checkTimeout('heartbeatIntervalMs', options.heartbeatIntervalMs);
@@ -333,7 +220,7 @@ export class Session implements AsyncDisposable {
 
   #read(identifier: string, opts: GetOptions | undefined): Promise<VariableRecord> {
     this.#watcher?.ensure();
-    return this.#ctx.cache.read(this.#scope, identifier, opts?.fresh === true, opts ?? {});
+    return this.#ctx.cache.read(this.#scope, identifier, opts ?? {});
   }
 
   /** True when the variable exists (answered from the cache when it can). */
@@ -447,34 +334,13 @@ export class Session implements AsyncDisposable {
    * await session.register('temperature', 'float', 0.7, { constraints: { min: 0, max: 2 } });
    * ```
    */
-  async register<T = unknown>(
+  register<T = unknown>(
     name: string,
     type: string,
     initial: T,
     opts: RegisterOptions = {},
   ): Promise<VariableRecord<T>> {
-    if (typeof name !== 'string' || typeof type !== 'string') throw new TypeError('name and type must be strings');
-    const compiled = compileLocal(name, type, opts.constraints);
-    const value = encodeValue(name, compiled, initial);
-    const { rpc, cache } = this.#ctx;
-    const r = await rpc.call('write', opts, (o) =>
-      rpc.variables.registerVariable(
-        create(RegisterVariableRequestSchema, {
-          sessionId: this.id,
-          name,
-          type,
-          initialValue: value,
-          constraints: opts.constraints as JsonObject | undefined,
-          metadata: opts.metadata ?? {},
-        }),
-        o,
-      ),
-    );
-    const rec = recordFromWire(r.variable);
-    cache.store(this.#scope, rec);
-    const info = this.#scope.types.get(rec.name);
-    if (info && info.compiled === undefined && info.id === rec.id) info.compiled = compiled ?? null;
-    return rec as VariableRecord<T>;
+    return this.#writer.register(name, type, initial, opts);
   }
 
   /**
@@ -483,72 +349,8 @@ export class Session implements AsyncDisposable {
    * variable never seen by this client is read once to learn its type).
    * Not retried on failure unless `expectedVersion` guards it.
    */
-  async set<T = unknown>(name: string, value: T, opts: SetOptions = {}): Promise<VariableRecord<T>> {
-    return (await this.#write(
-      name,
-      value,
-      opts,
-      opts.expectedVersion === undefined ? 'write' : 'cas',
-    )) as VariableRecord<T>;
-  }
-
-  async #write(name: string, value: unknown, opts: SetOptions, kind: 'write' | 'cas'): Promise<VariableRecord> {
-    const expectedVersion = toBigInt('expectedVersion', opts.expectedVersion);
-    const compiled = await this.#compiledFor([name], opts, false);
-    const wire = encodeValue(name, compiled.get(name), value);
-    const { rpc, cache } = this.#ctx;
-    try {
-      const r = await rpc.call(kind, opts, (o) =>
-        rpc.variables.updateVariable(
-          create(UpdateVariableRequestSchema, {
-            sessionId: this.id,
-            identifier: name,
-            value: wire,
-            metadata: opts.metadata ?? {},
-            expectedVersion,
-          }),
-          o,
-        ),
-      );
-      const rec = recordFromWire(r.variable);
-      cache.store(this.#scope, rec);
-      return rec;
-    } catch (e) {
-      this.#forgetOnError(name, e);
-      throw e;
-    }
-  }
-
-  /** A failed write says the cached entry is outdated (conflict) or gone (not found). */
-  #forgetOnError(identifier: string, e: unknown): void {
-    const name = this.#scope.nameOf(identifier);
-    if (isBridgeError(e, 'VersionConflict')) this.#ctx.cache.invalidate(this.#scope, name, false);
-    else if (isBridgeError(e, 'VariableNotFound')) this.#ctx.cache.invalidate(this.#scope, name, true);
-  }
-
-  /**
-   * The compiled types of some variables (undefined for custom types): known
-   * from a register or a prior read; the unknown ones are read in one round trip.
-   */
-  async #compiledFor(
-    names: readonly string[],
-    opts: CallOptions,
-    batch: boolean,
-  ): Promise<Map<string, CompiledType | undefined>> {
-    const out = new Map<string, CompiledType | undefined>();
-    const unknown: string[] = [];
-    for (const n of names) {
-      const c = this.#scope.compiledType(n);
-      if (c === undefined) unknown.push(n);
-      else out.set(n, c ?? undefined);
-    }
-    if (unknown.length > 0) {
-      // A batch reports missing variables per key (server side); a single set fails right here.
-      if (unknown.length === 1 && !batch) await this.getVariable(unknown[0] as string, opts);
-      else await this.getVariables(unknown, opts);
-      for (const n of unknown) out.set(n, this.#scope.compiledType(n) ?? undefined);
-    }
-    return out;
+  set<T = unknown>(name: string, value: T, opts: SetOptions = {}): Promise<VariableRecord<T>> {
+    return this.#writer.set(name, value, opts);
   }
 
   /**
@@ -563,99 +365,11 @@ export class Session implements AsyncDisposable {
    * const results = await session.setMany([{ name: 'a', value: 2 }, { name: 'b', value: 3 }], { atomic: false });
    * ```
    */
-  async setMany(
+  setMany(
     updates: Readonly<Record<string, unknown>> | readonly SetManyEntry[],
     opts: SetManyOptions = {},
   ): Promise<SetManyResult[]> {
-    const atomic = opts.atomic ?? true;
-    const list: SetManyEntry[] = Array.isArray(updates)
-      ? (updates as SetManyEntry[])
-      : Object.entries(updates).map(([name, value]) => ({ name, value }));
-    const seen = new Set<string>();
-    for (const u of list) {
-      if (typeof u?.name !== 'string') throw new TypeError('each update needs a string name');
-      if (seen.has(u.name)) {
-        throw new BridgeError('InvalidArgument', `variable '${u.name}' appears more than once in the batch`);
-      }
-      seen.add(u.name);
-    }
-    if (list.length === 0) return [];
-    const compiled = await this.#compiledFor(
-      list.map((u) => u.name),
-      opts,
-      true,
-    );
-    const results: (SetManyResult | undefined)[] = new Array(list.length);
-    const wire: { index: number; u: SetManyEntry; value: Value; expectedVersion: bigint | undefined }[] = [];
-    const violations: BridgeFieldViolation[] = [];
-    list.forEach((u, index) => {
-      try {
-        const expectedVersion = toBigInt('expectedVersion', u.expectedVersion);
-        wire.push({ index, u, value: encodeValue(u.name, compiled.get(u.name), u.value), expectedVersion });
-      } catch (e) {
-        if (!isBridgeError(e)) throw e;
-        violations.push(...(e.fieldViolations.length ? e.fieldViolations : [violationOf(u.name, e)]));
-        results[index] = { name: u.name, ok: false, error: e };
-      }
-    });
-    if (atomic && violations.length > 0) {
-      throw localValidationError(
-        `batch rejected: ${violations.map((v) => `${v.field}: ${v.description}`).join('; ')}`,
-        violations,
-      );
-    }
-    if (wire.length > 0) {
-      const { rpc, cache } = this.#ctx;
-      const allGuarded = wire.every((w) => w.expectedVersion !== undefined);
-      let r;
-      try {
-        r = await rpc.call(allGuarded ? 'cas' : 'write', opts, (o) =>
-          rpc.variables.updateVariables(
-            create(UpdateVariablesRequestSchema, {
-              sessionId: this.id,
-              atomic,
-              updates: wire.map((w) =>
-                create(VariableUpdateSchema, {
-                  identifier: w.u.name,
-                  value: w.value,
-                  metadata: w.u.metadata ?? {},
-                  expectedVersion: w.expectedVersion,
-                }),
-              ),
-            }),
-            o,
-          ),
-        );
-      } catch (e) {
-        // Whatever failed, the cached entries of the batch may be outdated.
-        for (const w of wire) cache.invalidate(this.#scope, this.#scope.nameOf(w.u.name), false);
-        throw e;
-      }
-      r.results.forEach((res, i) => {
-        const w = wire[i];
-        if (w === undefined) return;
-        if (res.outcome.case === 'variable') {
-          const rec = recordFromWire(res.outcome.value);
-          cache.store(this.#scope, rec);
-          results[w.index] = { name: w.u.name, ok: true, variable: rec };
-        } else {
-          const error =
-            res.outcome.case === 'error'
-              ? bridgeErrorFromDetail(res.outcome.value)
-              : new BridgeError('Internal', `the server sent no outcome for '${w.u.name}'`);
-          this.#forgetOnError(w.u.name, error);
-          results[w.index] = { name: w.u.name, ok: false, error };
-        }
-      });
-    }
-    return results.map(
-      (r, i) =>
-        r ?? {
-          name: list[i]?.name ?? '',
-          ok: false,
-          error: new BridgeError('Internal', 'the server sent too few results'),
-        },
-    );
+    return this.#writer.setMany(updates, opts);
   }
 
   /**
@@ -673,38 +387,13 @@ export class Session implements AsyncDisposable {
   }
 
   /** Deletes a variable and its history. */
-  async delete(name: string, opts?: CallOptions): Promise<void> {
-    const { rpc, cache } = this.#ctx;
-    try {
-      await rpc.call('write', opts, (o) =>
-        rpc.variables.deleteVariable(create(DeleteVariableRequestSchema, { sessionId: this.id, identifier: name }), o),
-      );
-    } catch (e) {
-      this.#forgetOnError(name, e);
-      throw e;
-    }
-    cache.invalidate(this.#scope, this.#scope.nameOf(name), true);
+  delete(name: string, opts?: CallOptions): Promise<void> {
+    return this.#writer.delete(name, opts);
   }
 
   /** Writes the value the variable had at `version` as a new version; returns the new record. */
-  async rollback<T = unknown>(name: string, version: number, opts: RollbackOptions = {}): Promise<VariableRecord<T>> {
-    const v = toBigInt('version', version) as bigint;
-    const expectedVersion = toBigInt('expectedVersion', opts.expectedVersion);
-    const { rpc, cache } = this.#ctx;
-    try {
-      const r = await rpc.call(expectedVersion === undefined ? 'write' : 'cas', opts, (o) =>
-        rpc.variables.rollbackVariable(
-          create(RollbackVariableRequestSchema, { sessionId: this.id, identifier: name, version: v, expectedVersion }),
-          o,
-        ),
-      );
-      const rec = recordFromWire(r.variable);
-      cache.store(this.#scope, rec);
-      return rec as VariableRecord<T>;
-    } catch (e) {
-      this.#forgetOnError(name, e);
-      throw e;
-    }
+  rollback<T = unknown>(name: string, version: number, opts: RollbackOptions = {}): Promise<VariableRecord<T>> {
+    return this.#writer.rollback(name, version, opts);
   }
 
   /**
@@ -718,37 +407,12 @@ export class Session implements AsyncDisposable {
    * await session.update<number>('counter', (n) => n + 1);
    * ```
    */
-  async update<T = unknown>(
+  update<T = unknown>(
     name: string,
     fn: (value: T, record: VariableRecord<T>) => T | Promise<T>,
     opts: UpdateOptions = {},
   ): Promise<VariableRecord<T>> {
-    const maxAttempts = opts.maxAttempts ?? 100;
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
-      throw new RangeError(`maxAttempts must be a positive integer, got ${String(opts.maxAttempts)}`);
-    }
-    const call: CallOptions = { timeoutMs: opts.timeoutMs, signal: opts.signal };
-    let rec = (await this.getVariable<T>(name, call)) as VariableRecord<T>;
-    for (let attempt = 1; ; attempt++) {
-      const next = await fn(rec.value, rec);
-      try {
-        // Not retried on Unavailable: a lost reply could make a retry apply fn twice.
-        return (await this.#write(
-          name,
-          next,
-          { ...call, expectedVersion: rec.version, metadata: opts.metadata },
-          'write',
-        )) as VariableRecord<T>;
-      } catch (e) {
-        if (!isBridgeError(e, 'VersionConflict') || attempt >= maxAttempts) throw e;
-      }
-      if (attempt > 1)
-        await sleep(
-          backoffDelayMs({ ...this.#ctx.retry, initialDelayMs: 1, maxDelayMs: 50 }, attempt - 1),
-          opts.signal,
-        );
-      rec = await this.getVariable<T>(name, { ...call, fresh: true });
-    }
+    return this.#writer.update(name, fn, opts);
   }
 
   // -- watch and handles ----------------------------------------------------------------------
@@ -773,7 +437,7 @@ export class Session implements AsyncDisposable {
       async *[Symbol.asyncIterator]() {
         for await (const ev of watchVariables(rpc, retry, id, names, opts)) {
           if (ev.variable !== undefined) {
-            if (ev.kind === 'deleted') cache.invalidate(scope, ev.variable.name, true, ev.revision);
+            if (ev.kind === 'deleted') cache.markDeleted(scope, ev.variable.name, ev.revision);
             else cache.store(scope, ev.variable);
           }
           yield ev;
@@ -791,11 +455,7 @@ export class Session implements AsyncDisposable {
    * await counter.update((n) => n + 1);
    * ```
    */
-  variable<T = unknown>(name: string): VariableHandle<T> {
-    return new VariableHandle<T>(this, name);
+  variable<T = unknown>(name: string): VariableHandle<T, Session> {
+    return new VariableHandle<T, Session>(this, name);
   }
-}
-
-function violationOf(field: string, e: BridgeError): BridgeFieldViolation {
-  return { field, constraint: e.type, description: e.message, expected: '', actual: '' };
 }

@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { Interceptor, Transport } from '@connectrpc/connect';
-import type { BridgeProtocol } from './client.js';
+import type { Interceptor } from '@connectrpc/connect';
+import type { BridgeProtocol, HttpVersion, OwnedTransport } from './client-options.js';
 import {
   Http2SessionManager,
   createConnectTransport,
@@ -9,18 +9,11 @@ import {
   createGrpcWebTransport,
 } from '@connectrpc/connect-node';
 
-/** A transport together with the function that releases its connections. */
-export interface OwnedTransport {
-  readonly transport: Transport;
-  /** Closes every connection of the transport (in-flight calls fail). */
-  close(): void;
-}
-
 /** What {@link createNodeTransport} needs. */
 export interface NodeTransportConfig {
   readonly baseUrl: string;
   readonly protocol: BridgeProtocol;
-  readonly httpVersion: '1.1' | '2';
+  readonly httpVersion: HttpVersion;
   readonly interceptors: Interceptor[];
   /** Node's `maxSessionMemory` of HTTP/2 connections, in MB. Default {@link DEFAULT_HTTP2_MAX_SESSION_MEMORY_MB}. */
   readonly maxSessionMemoryMb?: number;

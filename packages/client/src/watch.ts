@@ -1,10 +1,21 @@
 import { create } from '@bufbuild/protobuf';
 import { VariableEventKind as WireKind, WatchVariablesRequestSchema } from '@unified-bridge/proto';
 import type { SessionScope, VariableCache } from './cache.js';
+import { namesByWireNumber } from './wire-enum.js';
 import { recordFromWire, type VariableRecord } from './codec.js';
 import { toBridgeError, toBridgeErrorFor, type BridgeError } from './errors.js';
 import { backoffDelayMs, sleep, type RetryPolicy } from './retry.js';
 import type { Rpc } from './rpc.js';
+
+/** Every {@link VariableEventKind}: the one list the type is derived from. */
+export const VARIABLE_EVENT_KINDS = Object.freeze([
+  'initial',
+  'synced',
+  'created',
+  'updated',
+  'deleted',
+  'rolledBack',
+] as const);
 
 /**
  * What a watch event reports: `initial` (current value, sent first when
@@ -12,7 +23,7 @@ import type { Rpc } from './rpc.js';
  * live), `created`, `updated`, `deleted` (`variable` holds its last state),
  * `rolledBack`.
  */
-export type VariableEventKind = 'initial' | 'synced' | 'created' | 'updated' | 'deleted' | 'rolledBack';
+export type VariableEventKind = (typeof VARIABLE_EVENT_KINDS)[number];
 
 /** One event of `session.watch()`. */
 export interface VariableEvent<T = unknown> {
@@ -47,14 +58,8 @@ export interface WatchOptions {
   resume?: boolean;
 }
 
-const KINDS: Readonly<Partial<Record<WireKind, VariableEventKind>>> = {
-  [WireKind.INITIAL]: 'initial',
-  [WireKind.SYNCED]: 'synced',
-  [WireKind.CREATED]: 'created',
-  [WireKind.UPDATED]: 'updated',
-  [WireKind.DELETED]: 'deleted',
-  [WireKind.ROLLED_BACK]: 'rolledBack',
-};
+/** Wire `VariableEventKind` -> {@link VariableEventKind}, by name (`ROLLED_BACK` -> `rolledBack`). */
+const KINDS = namesByWireNumber(WireKind, VARIABLE_EVENT_KINDS);
 
 const resumable = (e: BridgeError): boolean => e.type === 'Unavailable' || e.type === 'WatcherOverflow';
 
@@ -93,7 +98,7 @@ export async function* watchVariables(
     try {
       for await (const ev of rpc.variables.watchVariables(req, { signal })) {
         failures = 0;
-        const kind = KINDS[ev.kind];
+        const kind = KINDS.get(ev.kind);
         if (kind === undefined) continue;
         if (kind === 'synced') {
           initialDone = true;
@@ -191,7 +196,7 @@ export class CacheWatcher {
         for await (const ev of events) {
           if (ev.kind === 'synced') scope.servable = true;
           else if (ev.kind === 'deleted') {
-            if (ev.variable) cache.invalidate(scope, ev.variable.name, true, ev.revision);
+            if (ev.variable) cache.markDeleted(scope, ev.variable.name, ev.revision);
           } else if (ev.variable) cache.store(scope, ev.variable);
         }
         return;

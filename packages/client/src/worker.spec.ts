@@ -4,10 +4,11 @@ import { FakeBridge, wireError } from '../test/support/fake-bridge.js';
 import { eventually } from '../test/support/eventually.js';
 import { FakeTools } from '../test/support/fake-tools.js';
 import type { BridgeClient } from './client.js';
-import { isBridgeError, toolError, type BridgeError } from './errors.js';
+import { toolError } from '@unified-bridge/types/internal';
+import { isBridgeError, type BridgeError } from './errors.js';
 import { createBridgeClient } from './node.js';
 import type { Session } from './session.js';
-import type { ToolContext } from './worker.js';
+import type { ToolContext } from './tool-definitions.js';
 
 /** A promise with its resolve function, to synchronise on events instead of sleeping. */
 function signalled<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } {

@@ -3,6 +3,7 @@
 // registered by the embedding service, and worker tools served by a second
 // client in the same process, over gRPC (HTTP/2) and Connect (HTTP/1.1).
 import {
+  ToolFailure as HostToolFailure,
   startBridgeServer,
   toolError as hostToolError,
   type HostToolDefinition,
@@ -11,6 +12,8 @@ import {
 import {
   createBridgeClient,
   isBridgeError,
+  isToolFailure,
+  ToolFailure,
   toolError,
   type BridgeClient,
   type BridgeClientOptions,
@@ -18,25 +21,28 @@ import {
   type BridgeProtocol,
 } from '../src/index.js';
 import { eventually } from './support/eventually.js';
+import { rejection as failure } from './support/rejection.js';
 import { startTcpProxy } from './support/tcp-proxy.js';
 
 const silent = { error() {}, warn() {}, info() {}, debug() {} };
-
-async function failure(p: Promise<unknown>): Promise<BridgeError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isBridgeError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
 
 function signalled<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } {
   let resolve!: (v: T) => void;
   const promise = new Promise<T>((r) => (resolve = r));
   return { promise, resolve };
 }
+
+describe('toolError', () => {
+  it('should make the same ToolFailure as the server does, for worker and host tools alike', () => {
+    expect(ToolFailure).toBe(HostToolFailure);
+    const f = toolError('Quota', 'used up', { left: '0' });
+    expect(f).toBeInstanceOf(HostToolFailure);
+    expect(isToolFailure(f)).toBe(true);
+    expect(isToolFailure(hostToolError('Quota', 'used up'))).toBe(true);
+    expect([f.toolErrorType, f.message, f.details]).toEqual(['Quota', 'used up', { left: '0' }]);
+    expect(() => toolError('', 'no type')).toThrow(TypeError);
+  });
+});
 
 describe('tools against a real server', () => {
   let server: StartedBridgeServer;
@@ -185,8 +191,8 @@ describe('tools against a real server', () => {
       const s1 = await caller.createSession({ id: newId() });
       const s2 = await caller.createSession({ id: newId() });
       expect(await s1.tools.call(name, { v: 1 })).toBe(`1@${s1.id}`);
-      expect(await s2.tools.get(name)({ v: 2 })).toBe(`2@${s2.id}`);
-      expect((await s2.tools.get(name).spec).global).toBe(true);
+      expect(await s2.tools.proxy(name)({ v: 2 })).toBe(`2@${s2.id}`);
+      expect((await s2.tools.proxy(name).spec).global).toBe(true);
     });
 
     it('should answer calls made once worker.stop() resolved with ToolNotFound, failing the one in flight', async () => {
@@ -322,11 +328,11 @@ describe('tools against a real server', () => {
           2n ** 62n,
         ]);
 
-        const add = session.tools.get<number>('add');
+        const add = session.tools.proxy<number>('add');
         expect(await add({ a: 20, b: 22 })).toBe(42);
         expect((await add.spec).description).toBe('Adds two integers');
         const chunks: unknown[] = [];
-        for await (const x of session.tools.get('count').stream({ n: 2 })) chunks.push(x);
+        for await (const x of session.tools.proxy('count').stream({ n: 2 })) chunks.push(x);
         expect(chunks).toEqual([0, 1]);
       });
 

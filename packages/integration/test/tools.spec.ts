@@ -44,7 +44,7 @@ describe.each(PROTOCOLS)('host tools over %s', (protocol) => {
     expect(Number.isFinite(metrics.durationMs)).toBe(true);
     expect(metrics.durationMs).toBeGreaterThanOrEqual(0);
 
-    const add = session.tools.get<number>('add');
+    const add = session.tools.proxy<number>('add');
     expect(await add({ a: 20, b: 22 })).toBe(42);
     expect(await add.spec).toMatchObject({ name: 'add', owner: 'host', global: true, streaming: false });
     const names = (await session.tools.list()).map((t) => t.name);

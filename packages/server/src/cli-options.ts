@@ -3,13 +3,12 @@
 // (for the port) PORT, then the default.
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { BRIDGE_LOG_LEVELS } from './logger.js';
 import type { BridgeLogLevel } from './logger.js';
 import type { BridgeServerOptions } from './server.js';
 
 /** The port `unified-bridge serve` uses when neither --port nor an env variable says otherwise. */
 export const DEFAULT_CLI_PORT = 50051;
-
-const LOG_LEVELS: readonly BridgeLogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** What the `serve` command resolved to. */
 export interface ServeCommand {
@@ -38,6 +37,136 @@ function rateArg(value: string): number {
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+const asString = (v: string): string => v;
+
+function logLevelArg(v: string): BridgeLogLevel {
+  if (!(BRIDGE_LOG_LEVELS as readonly string[]).includes(v)) {
+    throw new InvalidArgumentError(`must be one of ${BRIDGE_LOG_LEVELS.join(', ')}`);
+  }
+  return v as BridgeLogLevel;
+}
+
+/** One option of `serve`: its flag, its help, the env variables it falls back to and how a value is read. */
+interface CliOption<T> {
+  readonly flags: string;
+  readonly description: string;
+  /** The variables read when the flag is absent, first set one wins (none: flag only). */
+  readonly env: readonly string[];
+  /** Parses a value from the environment (and from the flag, unless `flag` says otherwise). */
+  readonly parse: (value: string) => T;
+  /** How commander reads the flag: `parse` (default), `"raw"` (a string), `"collect"` (repeatable) or the choices. */
+  readonly flag?: 'raw' | 'collect' | { readonly choices: readonly string[] };
+}
+
+const option = <T>(o: CliOption<T>): CliOption<T> => o;
+
+/** The options of `serve`, in help order; the keys are commander's attribute names. */
+const OPTIONS = {
+  host: option({
+    flags: '--host <host>',
+    description: 'address to bind (env UNIFIED_BRIDGE_HOST; default 127.0.0.1)',
+    env: ['UNIFIED_BRIDGE_HOST'],
+    parse: asString,
+    flag: 'raw',
+  }),
+  port: option({
+    flags: '--port <port>',
+    description: `port, 0 = any free port (env UNIFIED_BRIDGE_PORT or PORT; default ${DEFAULT_CLI_PORT})`,
+    env: ['UNIFIED_BRIDGE_PORT', 'PORT'],
+    parse: intArg('port', 0, 65535),
+  }),
+  sessionTtl: option({
+    flags: '--session-ttl <seconds>',
+    description: 'idle TTL of sessions created without one (env UNIFIED_BRIDGE_SESSION_TTL; default 3600)',
+    env: ['UNIFIED_BRIDGE_SESSION_TTL'],
+    parse: intArg('session TTL (seconds)', 1, 365 * 24 * 3600),
+  }),
+  maxMessageBytes: option({
+    flags: '--max-message-bytes <bytes>',
+    description: 'largest message read or written (env UNIFIED_BRIDGE_MAX_MESSAGE_BYTES; default 10485760)',
+    env: ['UNIFIED_BRIDGE_MAX_MESSAGE_BYTES'],
+    parse: intArg('max message bytes', 1, 0xffffffff),
+  }),
+  authToken: option({
+    flags: '--auth-token <token>',
+    description: 'accept this bearer token; repeatable (env UNIFIED_BRIDGE_AUTH_TOKENS, comma-separated)',
+    env: [], // UNIFIED_BRIDGE_AUTH_TOKENS adds to the flags: read in resolveServe
+    parse: asString,
+    flag: 'collect',
+  }),
+  logLevel: option({
+    flags: '--log-level <level>',
+    description: 'level of the JSON logs on stderr (env UNIFIED_BRIDGE_LOG_LEVEL; default info)',
+    env: ['UNIFIED_BRIDGE_LOG_LEVEL'],
+    parse: logLevelArg,
+    flag: { choices: BRIDGE_LOG_LEVELS },
+  }),
+  tlsCert: option({
+    flags: '--tls-cert <file>',
+    description: 'TLS certificate, PEM; needs --tls-key (env UNIFIED_BRIDGE_TLS_CERT)',
+    env: ['UNIFIED_BRIDGE_TLS_CERT'],
+    parse: asString,
+    flag: 'raw',
+  }),
+  tlsKey: option({
+    flags: '--tls-key <file>',
+    description: 'TLS private key, PEM; needs --tls-cert (env UNIFIED_BRIDGE_TLS_KEY)',
+    env: ['UNIFIED_BRIDGE_TLS_KEY'],
+    parse: asString,
+    flag: 'raw',
+  }),
+  graceMs: option({
+    flags: '--grace-ms <ms>',
+    description: 'time in-flight calls get to finish at shutdown (env UNIFIED_BRIDGE_GRACE_MS; default 10000)',
+    env: ['UNIFIED_BRIDGE_GRACE_MS'],
+    parse: intArg('grace period (ms)', 0, 3_600_000),
+  }),
+  rateLimit: option({
+    flags: '--rate-limit <callsPerSecond>',
+    description: 'per-session limit of tool calls per second (env UNIFIED_BRIDGE_RATE_LIMIT; default off)',
+    env: ['UNIFIED_BRIDGE_RATE_LIMIT'],
+    parse: rateArg,
+  }),
+  rateLimitBurst: option({
+    flags: '--rate-limit-burst <calls>',
+    description:
+      'tool calls a session may make at once (env UNIFIED_BRIDGE_RATE_LIMIT_BURST; default: the rate, rounded up)',
+    env: ['UNIFIED_BRIDGE_RATE_LIMIT_BURST'],
+    parse: intArg('rate limit burst', 1, 1_000_000),
+  }),
+  toolTimeoutMs: option({
+    flags: '--tool-timeout-ms <ms>',
+    description: 'deadline of tool calls that come without one (env UNIFIED_BRIDGE_TOOL_TIMEOUT_MS; default 30000)',
+    env: ['UNIFIED_BRIDGE_TOOL_TIMEOUT_MS'],
+    parse: intArg('tool timeout (ms)', 1, 86_400_000),
+  }),
+  workerHeartbeatMs: option({
+    flags: '--worker-heartbeat-ms <ms>',
+    description:
+      'heartbeat interval of tool workers; 3 missed = dead (env UNIFIED_BRIDGE_WORKER_HEARTBEAT_MS; default 5000)',
+    env: ['UNIFIED_BRIDGE_WORKER_HEARTBEAT_MS'],
+    parse: intArg('worker heartbeat (ms)', 1, 3_600_000),
+  }),
+  toolsModule: option({
+    flags: '--tools-module <path>',
+    description:
+      'ESM or CommonJS module whose `tools` (or default) export is an array of host tool definitions (env UNIFIED_BRIDGE_TOOLS_MODULE)',
+    env: ['UNIFIED_BRIDGE_TOOLS_MODULE'],
+    parse: asString,
+    flag: 'raw',
+  }),
+};
+
+type OptionKey = keyof typeof OPTIONS;
+type OptionValue<K extends OptionKey> = ReturnType<(typeof OPTIONS)[K]['parse']>;
+
+function commanderOption(o: CliOption<unknown>): Option {
+  const opt = new Option(o.flags, o.description);
+  if (o.flag === 'raw') return opt;
+  if (o.flag === 'collect') return opt.argParser(collect);
+  if (o.flag !== undefined) return opt.choices(o.flag.choices);
+  return opt.argParser(o.parse);
+}
 
 /**
  * Builds the commander program. `onServe` receives the resolved options; the
@@ -50,113 +179,36 @@ export function createCliProgram(
   const program = new Command('unified-bridge')
     .description('unified-bridge: typed, versioned session variables over gRPC, gRPC-Web and Connect')
     .showHelpAfterError('(run "unified-bridge serve --help" to see the options)');
-  program
+  const serve = program
     .command('serve')
-    .description('run the bridge server; prints one JSON line {"event":"listening",...} on stdout when ready')
-    .addOption(new Option('--host <host>', 'address to bind (env UNIFIED_BRIDGE_HOST; default 127.0.0.1)'))
-    .addOption(
-      new Option(
-        '--port <port>',
-        `port, 0 = any free port (env UNIFIED_BRIDGE_PORT or PORT; default ${DEFAULT_CLI_PORT})`,
-      ).argParser(PARSERS.port),
-    )
-    .addOption(
-      new Option(
-        '--session-ttl <seconds>',
-        'idle TTL of sessions created without one (env UNIFIED_BRIDGE_SESSION_TTL; default 3600)',
-      ).argParser(PARSERS.sessionTtl),
-    )
-    .addOption(
-      new Option(
-        '--max-message-bytes <bytes>',
-        'largest message read or written (env UNIFIED_BRIDGE_MAX_MESSAGE_BYTES; default 10485760)',
-      ).argParser(PARSERS.maxMessageBytes),
-    )
-    .addOption(
-      new Option(
-        '--auth-token <token>',
-        'accept this bearer token; repeatable (env UNIFIED_BRIDGE_AUTH_TOKENS, comma-separated)',
-      ).argParser(collect),
-    )
-    .addOption(
-      new Option(
-        '--log-level <level>',
-        'level of the JSON logs on stderr (env UNIFIED_BRIDGE_LOG_LEVEL; default info)',
-      ).choices(LOG_LEVELS),
-    )
-    .addOption(new Option('--tls-cert <file>', 'TLS certificate, PEM; needs --tls-key (env UNIFIED_BRIDGE_TLS_CERT)'))
-    .addOption(new Option('--tls-key <file>', 'TLS private key, PEM; needs --tls-cert (env UNIFIED_BRIDGE_TLS_KEY)'))
-    .addOption(
-      new Option(
-        '--grace-ms <ms>',
-        'time in-flight calls get to finish at shutdown (env UNIFIED_BRIDGE_GRACE_MS; default 10000)',
-      ).argParser(PARSERS.graceMs),
-    )
-    .addOption(
-      new Option(
-        '--rate-limit <callsPerSecond>',
-        'per-session limit of tool calls per second (env UNIFIED_BRIDGE_RATE_LIMIT; default off)',
-      ).argParser(rateArg),
-    )
-    .addOption(
-      new Option(
-        '--rate-limit-burst <calls>',
-        'tool calls a session may make at once (env UNIFIED_BRIDGE_RATE_LIMIT_BURST; default: the rate, rounded up)',
-      ).argParser(PARSERS.burst),
-    )
-    .addOption(
-      new Option(
-        '--tool-timeout-ms <ms>',
-        'deadline of tool calls that come without one (env UNIFIED_BRIDGE_TOOL_TIMEOUT_MS; default 30000)',
-      ).argParser(PARSERS.toolTimeoutMs),
-    )
-    .addOption(
-      new Option(
-        '--worker-heartbeat-ms <ms>',
-        'heartbeat interval of tool workers; 3 missed = dead (env UNIFIED_BRIDGE_WORKER_HEARTBEAT_MS; default 5000)',
-      ).argParser(PARSERS.heartbeatMs),
-    )
-    .addOption(
-      new Option(
-        '--tools-module <path>',
-        'ESM or CommonJS module whose `tools` (or default) export is an array of host tool definitions (env UNIFIED_BRIDGE_TOOLS_MODULE)',
-      ),
-    )
-    .action(async (opts: Record<string, unknown>, cmd: Command) => {
-      let resolved: ServeCommand;
-      try {
-        resolved = resolveServe(opts, env);
-      } catch (err) {
-        cmd.error(`error: ${(err as Error).message}`);
-      }
-      await onServe(resolved);
-    });
+    .description('run the bridge server; prints one JSON line {"event":"listening",...} on stdout when ready');
+  for (const o of Object.values(OPTIONS)) serve.addOption(commanderOption(o as CliOption<unknown>));
+  serve.action(async (opts: Record<string, unknown>, cmd: Command) => {
+    let resolved: ServeCommand;
+    try {
+      resolved = resolveServe(opts, env);
+    } catch (err) {
+      cmd.error(`error: ${(err as Error).message}`);
+    }
+    await onServe(resolved);
+  });
   return program;
 }
 
-const PARSERS = {
-  port: intArg('port', 0, 65535),
-  sessionTtl: intArg('session TTL (seconds)', 1, 365 * 24 * 3600),
-  maxMessageBytes: intArg('max message bytes', 1, 0xffffffff),
-  graceMs: intArg('grace period (ms)', 0, 3_600_000),
-  burst: intArg('rate limit burst', 1, 1_000_000),
-  toolTimeoutMs: intArg('tool timeout (ms)', 1, 86_400_000),
-  heartbeatMs: intArg('worker heartbeat (ms)', 1, 3_600_000),
-};
-
-/** A flag's value, else the first set env variable (parsed), else undefined. */
-function pick<T>(
-  flag: T | undefined,
+/** A flag's value, else the first set env variable of the option (parsed), else undefined. */
+function pick<K extends OptionKey>(
+  opts: Record<string, unknown>,
   env: Readonly<Record<string, string | undefined>>,
-  names: readonly string[],
-  parse: (v: string) => T,
-): T | undefined {
+  key: K,
+): OptionValue<K> | undefined {
+  const flag = opts[key] as OptionValue<K> | undefined;
   if (flag !== undefined) return flag;
-  for (const name of names) {
+  const o = OPTIONS[key] as CliOption<OptionValue<K>>;
+  for (const name of o.env) {
     const v = env[name];
     if (v !== undefined && v !== '') {
       try {
-        return parse(v);
+        return o.parse(v);
       } catch (err) {
         throw new InvalidArgumentError(`${name}: ${(err as Error).message}`);
       }
@@ -165,67 +217,37 @@ function pick<T>(
   return undefined;
 }
 
-const asString = (v: string): string => v;
-
 /** Resolves flags and environment into the serve command (throws InvalidArgumentError on bad input). */
 export function resolveServe(
   opts: Record<string, unknown>,
   env: Readonly<Record<string, string | undefined>>,
 ): ServeCommand {
-  const host = pick(opts['host'] as string | undefined, env, ['UNIFIED_BRIDGE_HOST'], asString) ?? '127.0.0.1';
-  const port = pick(opts['port'] as number | undefined, env, ['UNIFIED_BRIDGE_PORT', 'PORT'], PARSERS.port);
-  const sessionTtl = pick(
-    opts['sessionTtl'] as number | undefined,
-    env,
-    ['UNIFIED_BRIDGE_SESSION_TTL'],
-    PARSERS.sessionTtl,
-  );
-  const maxMessageBytes = pick(
-    opts['maxMessageBytes'] as number | undefined,
-    env,
-    ['UNIFIED_BRIDGE_MAX_MESSAGE_BYTES'],
-    PARSERS.maxMessageBytes,
-  );
-  const graceMs = pick(opts['graceMs'] as number | undefined, env, ['UNIFIED_BRIDGE_GRACE_MS'], PARSERS.graceMs);
-  const logLevel = pick(opts['logLevel'] as BridgeLogLevel | undefined, env, ['UNIFIED_BRIDGE_LOG_LEVEL'], (v) => {
-    if (!(LOG_LEVELS as readonly string[]).includes(v))
-      throw new InvalidArgumentError(`must be one of ${LOG_LEVELS.join(', ')}`);
-    return v as BridgeLogLevel;
-  });
+  const get = <K extends OptionKey>(key: K): OptionValue<K> | undefined => pick(opts, env, key);
+  const host = get('host') ?? '127.0.0.1';
+  const port = get('port');
+  const sessionTtl = get('sessionTtl');
+  const maxMessageBytes = get('maxMessageBytes');
+  const graceMs = get('graceMs');
+  const logLevel = get('logLevel');
   const flagTokens = (opts['authToken'] as string[] | undefined) ?? [];
   const envTokens = (env['UNIFIED_BRIDGE_AUTH_TOKENS'] ?? '')
     .split(',')
     .map((t) => t.trim())
     .filter((t) => t !== '');
   const tokens = [...flagTokens, ...envTokens];
-  const certFile = pick(opts['tlsCert'] as string | undefined, env, ['UNIFIED_BRIDGE_TLS_CERT'], asString);
-  const keyFile = pick(opts['tlsKey'] as string | undefined, env, ['UNIFIED_BRIDGE_TLS_KEY'], asString);
+  const certFile = get('tlsCert');
+  const keyFile = get('tlsKey');
   if ((certFile === undefined) !== (keyFile === undefined)) {
     throw new InvalidArgumentError('--tls-cert and --tls-key go together');
   }
-  const rate = pick(opts['rateLimit'] as number | undefined, env, ['UNIFIED_BRIDGE_RATE_LIMIT'], rateArg);
-  const burst = pick(
-    opts['rateLimitBurst'] as number | undefined,
-    env,
-    ['UNIFIED_BRIDGE_RATE_LIMIT_BURST'],
-    PARSERS.burst,
-  );
+  const rate = get('rateLimit');
+  const burst = get('rateLimitBurst');
   if (burst !== undefined && rate === undefined) {
     throw new InvalidArgumentError('--rate-limit-burst needs --rate-limit');
   }
-  const defaultToolTimeoutMs = pick(
-    opts['toolTimeoutMs'] as number | undefined,
-    env,
-    ['UNIFIED_BRIDGE_TOOL_TIMEOUT_MS'],
-    PARSERS.toolTimeoutMs,
-  );
-  const workerHeartbeatIntervalMs = pick(
-    opts['workerHeartbeatMs'] as number | undefined,
-    env,
-    ['UNIFIED_BRIDGE_WORKER_HEARTBEAT_MS'],
-    PARSERS.heartbeatMs,
-  );
-  const toolsModule = pick(opts['toolsModule'] as string | undefined, env, ['UNIFIED_BRIDGE_TOOLS_MODULE'], asString);
+  const defaultToolTimeoutMs = get('toolTimeoutMs');
+  const workerHeartbeatIntervalMs = get('workerHeartbeatMs');
+  const toolsModule = get('toolsModule');
   return {
     logLevel: logLevel ?? 'info',
     ...(toolsModule !== undefined ? { toolsModule } : {}),

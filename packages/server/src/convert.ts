@@ -14,17 +14,18 @@ import {
 } from '@unified-bridge/proto';
 import type { Session, ToolSpec, Value, Variable, VariableHistoryEntry } from '@unified-bridge/proto';
 import type {
-  HistoryEntry,
+  StoredHistoryEntry,
   SessionRecord,
   ToolRecord,
-  VariableRecord,
+  StoredVariable,
   WatchEvent,
   WatchEventKind,
 } from '@unified-bridge/store';
 import { compileType, fromWire, toWire } from '@unified-bridge/types';
+import { valueText } from '@unified-bridge/types/internal';
 import { Code } from '@connectrpc/connect';
 import { ErrorType } from '@unified-bridge/proto';
-import { bridgeError, invalidArgument, renderText } from './errors.js';
+import { connectError, invalidArgument } from './errors.js';
 
 /** A session record as the wire Session (the owner is never sent). */
 export function sessionToProto(r: SessionRecord): Session {
@@ -51,7 +52,7 @@ export function valueToWire(type: string, constraints: Readonly<Record<string, u
 }
 
 /** A variable record as the wire Variable. */
-export function variableToProto(r: VariableRecord): Variable {
+export function variableToProto(r: StoredVariable): Variable {
   return create(VariableSchema, {
     id: r.id,
     name: r.name,
@@ -67,7 +68,7 @@ export function variableToProto(r: VariableRecord): Variable {
 }
 
 /** A history entry as the wire VariableHistoryEntry (encoded with the variable's type). */
-export function historyEntryToProto(variable: VariableRecord, e: HistoryEntry): VariableHistoryEntry {
+export function historyEntryToProto(variable: StoredVariable, e: StoredHistoryEntry): VariableHistoryEntry {
   return create(VariableHistoryEntrySchema, {
     version: BigInt(e.version),
     value: valueToWire(variable.type, variable.constraints, e.value),
@@ -105,20 +106,20 @@ function toJsonObject(o: Readonly<Record<string, unknown>>): JsonObject {
  */
 export function valueFromWire(field: string, value: Value | undefined): unknown {
   if (value === undefined || value.kind.case === undefined) {
-    throw bridgeError(Code.InvalidArgument, ErrorType.VALIDATION_ERROR, `${field} is required`, {
+    throw connectError(Code.InvalidArgument, ErrorType.VALIDATION_ERROR, `${field} is required`, {
       fieldViolations: [{ field, constraint: 'required', description: `${field} is required` }],
     });
   }
   const r = fromWire(value);
   if (r.ok) return r.value;
   const message = r.violations.map((v) => v.message).join('; ');
-  throw bridgeError(Code.InvalidArgument, ErrorType.VALIDATION_ERROR, message, {
+  throw connectError(Code.InvalidArgument, ErrorType.VALIDATION_ERROR, message, {
     fieldViolations: r.violations.map((v) => ({
       field: v.path !== undefined && v.path !== '' ? `${field}${v.path.startsWith('/') ? '' : '/'}${v.path}` : field,
       constraint: v.constraint,
       description: v.message,
-      expected: v.expected === undefined ? '' : renderText(v.expected),
-      actual: v.actual === undefined ? '' : renderText(v.actual),
+      expected: valueText(v.expected),
+      actual: valueText(v.actual),
     })),
   });
 }
@@ -129,6 +130,14 @@ export function int64ToNumber(field: string, v: bigint): number {
     throw invalidArgument(field, `${field} ${v} is out of range`);
   }
   return Number(v);
+}
+
+/**
+ * An optional `expected_version` request field as store options: `{}` when
+ * absent, else `{ expectedVersion }` (out of the safe range is INVALID_ARGUMENT).
+ */
+export function expectedVersionOption(field: string, v: bigint | undefined): { expectedVersion?: number } {
+  return v === undefined ? {} : { expectedVersion: int64ToNumber(field, v) };
 }
 
 /** A non-negative int32 request field (page sizes, limits); negative is INVALID_ARGUMENT. */

@@ -10,7 +10,7 @@ const EXPECTED: Record<StoreErrorType, [Code, ErrorType]> = {
   SessionExpired: [Code.NotFound, ErrorType.SESSION_EXPIRED],
   AlreadyExists: [Code.AlreadyExists, ErrorType.ALREADY_EXISTS],
   VariableNotFound: [Code.NotFound, ErrorType.VARIABLE_NOT_FOUND],
-  ValidationFailed: [Code.InvalidArgument, ErrorType.VALIDATION_ERROR],
+  ValidationError: [Code.InvalidArgument, ErrorType.VALIDATION_ERROR],
   VersionConflict: [Code.Aborted, ErrorType.VERSION_CONFLICT],
   Compacted: [Code.OutOfRange, ErrorType.COMPACTED],
   WatcherOverflow: [Code.ResourceExhausted, ErrorType.WATCHER_OVERFLOW],
@@ -39,7 +39,7 @@ describe('toConnectError', () => {
 
   it('should carry field violations, current version, oldest revision, limit and last revision', () => {
     const d = storeErrorDetail(
-      new StoreError('ValidationFailed', 'bad', {
+      new StoreError('ValidationError', 'bad', {
         violations: [
           { field: 'value', constraint: 'max', message: 'value 2 is above maximum 1', expected: '1', actual: '2' },
         ],

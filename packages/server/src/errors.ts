@@ -11,8 +11,8 @@ import type { StoreError, StoreErrorType, StoreViolation } from '@unified-bridge
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { Interceptor, StreamResponse, UnaryResponse } from '@connectrpc/connect';
 import type { Violation } from '@unified-bridge/types';
+import { isToolFailure, valueText } from '@unified-bridge/types/internal';
 import type { BridgeLogger } from './logger.js';
-import { isToolFailure } from './tool-failure.js';
 
 /** Init shape of the ErrorDetail message, minus the type and message given separately. */
 type DetailExtras = Omit<MessageInitShape<typeof ErrorDetailSchema>, 'type' | 'message' | '$typeName'>;
@@ -21,7 +21,7 @@ type DetailExtras = Omit<MessageInitShape<typeof ErrorDetailSchema>, 'type' | 'm
 export const INTERNAL_MESSAGE = 'internal server error';
 
 /** Creates a ConnectError with `code` and one ErrorDetail of `type`. */
-export function bridgeError(
+export function connectError(
   code: Code,
   type: ErrorType,
   message: string,
@@ -38,7 +38,7 @@ const STORE_ERROR_MAP: Readonly<Record<StoreErrorType, readonly [Code, ErrorType
   SessionExpired: [Code.NotFound, ErrorType.SESSION_EXPIRED],
   AlreadyExists: [Code.AlreadyExists, ErrorType.ALREADY_EXISTS],
   VariableNotFound: [Code.NotFound, ErrorType.VARIABLE_NOT_FOUND],
-  ValidationFailed: [Code.InvalidArgument, ErrorType.VALIDATION_ERROR],
+  ValidationError: [Code.InvalidArgument, ErrorType.VALIDATION_ERROR],
   VersionConflict: [Code.Aborted, ErrorType.VERSION_CONFLICT],
   Compacted: [Code.OutOfRange, ErrorType.COMPACTED],
   WatcherOverflow: [Code.ResourceExhausted, ErrorType.WATCHER_OVERFLOW],
@@ -48,16 +48,44 @@ const STORE_ERROR_MAP: Readonly<Record<StoreErrorType, readonly [Code, ErrorType
   StoreClosed: [Code.Unavailable, ErrorType.UNAVAILABLE],
 };
 
-/** The wire error type used when a ConnectError without our detail passes through. */
-const CODE_TO_TYPE: Partial<Record<Code, ErrorType>> = {
-  [Code.Canceled]: ErrorType.CANCELLED,
-  [Code.DeadlineExceeded]: ErrorType.DEADLINE_EXCEEDED,
-  [Code.Unavailable]: ErrorType.UNAVAILABLE,
-  [Code.Unauthenticated]: ErrorType.UNAUTHENTICATED,
-  [Code.InvalidArgument]: ErrorType.INVALID_ARGUMENT,
-  [Code.ResourceExhausted]: ErrorType.RESOURCE_EXHAUSTED,
-  [Code.Internal]: ErrorType.INTERNAL,
+/** The status code each wire error type stands for (ToolError: UNKNOWN unless the tool chose one). */
+const TYPE_TO_CODE: Partial<Record<ErrorType, Code>> = {
+  [ErrorType.VALIDATION_ERROR]: Code.InvalidArgument,
+  [ErrorType.VARIABLE_NOT_FOUND]: Code.NotFound,
+  [ErrorType.VERSION_CONFLICT]: Code.Aborted,
+  [ErrorType.SESSION_NOT_FOUND]: Code.NotFound,
+  [ErrorType.SESSION_EXPIRED]: Code.NotFound,
+  [ErrorType.TOOL_NOT_FOUND]: Code.NotFound,
+  [ErrorType.TOOL_ERROR]: Code.Unknown,
+  [ErrorType.RATE_LIMITED]: Code.ResourceExhausted,
+  [ErrorType.PAYLOAD_TOO_LARGE]: Code.ResourceExhausted,
+  [ErrorType.ALREADY_EXISTS]: Code.AlreadyExists,
+  [ErrorType.COMPACTED]: Code.OutOfRange,
+  [ErrorType.WATCHER_OVERFLOW]: Code.ResourceExhausted,
+  [ErrorType.RESOURCE_EXHAUSTED]: Code.ResourceExhausted,
+  [ErrorType.UNAUTHENTICATED]: Code.Unauthenticated,
+  [ErrorType.INVALID_ARGUMENT]: Code.InvalidArgument,
+  [ErrorType.DEADLINE_EXCEEDED]: Code.DeadlineExceeded,
+  [ErrorType.CANCELLED]: Code.Canceled,
+  [ErrorType.UNAVAILABLE]: Code.Unavailable,
+  [ErrorType.INTERNAL]: Code.Internal,
 };
+
+/** The generic wire error types, each the only one of its status code among the generic ones. */
+const GENERIC_TYPES = [
+  ErrorType.CANCELLED,
+  ErrorType.DEADLINE_EXCEEDED,
+  ErrorType.UNAVAILABLE,
+  ErrorType.UNAUTHENTICATED,
+  ErrorType.INVALID_ARGUMENT,
+  ErrorType.RESOURCE_EXHAUSTED,
+  ErrorType.INTERNAL,
+] as const;
+
+/** The wire error type used when a ConnectError without our detail passes through: the generic type of its code. */
+const CODE_TO_TYPE: Partial<Record<Code, ErrorType>> = Object.fromEntries(
+  GENERIC_TYPES.map((t) => [TYPE_TO_CODE[t], t]),
+);
 
 /** Converts one store violation into a wire FieldViolation. */
 export function toFieldViolation(v: StoreViolation): FieldViolation {
@@ -122,7 +150,7 @@ export function toConnectError(err: unknown, logger: BridgeLogger, context: Erro
     // A deliberate ConnectError whose code no ErrorType names (such as grpc.health.v1's NOT_FOUND
     // for an unknown service) keeps its own code and message and carries no detail.
     if (type === undefined) return err;
-    return bridgeError(err.code, type, err.rawMessage, {}, err);
+    return connectError(err.code, type, err.rawMessage, {}, err);
   }
   return internalError(err, logger, context);
 }
@@ -131,12 +159,12 @@ export function toConnectError(err: unknown, logger: BridgeLogger, context: Erro
 export function internalError(err: unknown, logger: BridgeLogger, context: ErrorContext = {}): ConnectError {
   const requestId = randomUUID();
   logger.error({ err, requestId, procedure: context.procedure }, 'unexpected error in handler');
-  return bridgeError(Code.Internal, ErrorType.INTERNAL, INTERNAL_MESSAGE, { requestId }, err);
+  return connectError(Code.Internal, ErrorType.INTERNAL, INTERNAL_MESSAGE, { requestId }, err);
 }
 
 /** NOT_FOUND SessionNotFound, the same answer for a missing session and another principal's session. */
 export function sessionNotFound(sessionId: string, cause?: unknown): ConnectError {
-  return bridgeError(
+  return connectError(
     Code.NotFound,
     ErrorType.SESSION_NOT_FOUND,
     `session ${sessionId} not found`,
@@ -147,24 +175,24 @@ export function sessionNotFound(sessionId: string, cause?: unknown): ConnectErro
 
 /** INVALID_ARGUMENT InvalidArgument for a malformed request field. */
 export function invalidArgument(field: string, message: string): ConnectError {
-  return bridgeError(Code.InvalidArgument, ErrorType.INVALID_ARGUMENT, message, {
+  return connectError(Code.InvalidArgument, ErrorType.INVALID_ARGUMENT, message, {
     fieldViolations: [{ field, constraint: 'request', description: message }],
   });
 }
 
 /** UNAVAILABLE "server shutting down", for refused calls and ended streams. */
 export function shuttingDown(): ConnectError {
-  return bridgeError(Code.Unavailable, ErrorType.UNAVAILABLE, 'server shutting down');
+  return connectError(Code.Unavailable, ErrorType.UNAVAILABLE, 'server shutting down');
 }
 
 /** UNAUTHENTICATED with the given reason. */
 export function unauthenticated(message: string): ConnectError {
-  return bridgeError(Code.Unauthenticated, ErrorType.UNAUTHENTICATED, message);
+  return connectError(Code.Unauthenticated, ErrorType.UNAUTHENTICATED, message);
 }
 
 /** RESOURCE_EXHAUSTED PayloadTooLarge "message too large". */
 export function payloadTooLarge(limitBytes: number, cause?: unknown): ConnectError {
-  return bridgeError(
+  return connectError(
     Code.ResourceExhausted,
     ErrorType.PAYLOAD_TOO_LARGE,
     'message too large',
@@ -185,7 +213,7 @@ export function createErrorInterceptor(logger: BridgeLogger): Interceptor {
     const procedure = `${req.service.typeName}/${req.method.name}`;
     const map = (err: unknown): ConnectError => {
       if (req.signal.aborted && err === req.signal.reason && !(err instanceof ConnectError)) {
-        return bridgeError(Code.Canceled, ErrorType.CANCELLED, 'the call was cancelled', {}, err);
+        return connectError(Code.Canceled, ErrorType.CANCELLED, 'the call was cancelled', {}, err);
       }
       return toConnectError(err, logger, { procedure });
     };
@@ -213,7 +241,7 @@ export function createErrorInterceptor(logger: BridgeLogger): Interceptor {
 /** RESOURCE_EXHAUSTED RateLimited with the time until a call is allowed again. */
 export function rateLimited(sessionId: string, retryDelayMs: number): ConnectError {
   const ms = Math.max(1, Math.ceil(retryDelayMs));
-  return bridgeError(
+  return connectError(
     Code.ResourceExhausted,
     ErrorType.RATE_LIMITED,
     `too many tool calls in session ${sessionId}: retry in ${ms} ms`,
@@ -226,7 +254,7 @@ export function rateLimited(sessionId: string, retryDelayMs: number): ConnectErr
 
 /** DEADLINE_EXCEEDED for a tool call whose deadline passed. */
 export function toolDeadlineExceeded(toolName: string, timeoutMs: number): ConnectError {
-  return bridgeError(
+  return connectError(
     Code.DeadlineExceeded,
     ErrorType.DEADLINE_EXCEEDED,
     `tool ${toolName} did not finish within its deadline of ${Math.round(timeoutMs)} ms`,
@@ -236,21 +264,21 @@ export function toolDeadlineExceeded(toolName: string, timeoutMs: number): Conne
 
 /** CANCELLED for a tool call whose caller cancelled or went away. */
 export function toolCancelled(toolName: string): ConnectError {
-  return bridgeError(Code.Canceled, ErrorType.CANCELLED, `the call of tool ${toolName} was cancelled`, {
+  return connectError(Code.Canceled, ErrorType.CANCELLED, `the call of tool ${toolName} was cancelled`, {
     details: { tool: toolName },
   });
 }
 
 /** NOT_FOUND ToolNotFound, as the store reports it, for a worker tool whose last worker just left. */
 export function toolNotFound(toolName: string, sessionId: string): ConnectError {
-  return bridgeError(Code.NotFound, ErrorType.TOOL_NOT_FOUND, `tool ${toolName} not found in session ${sessionId}`, {
+  return connectError(Code.NotFound, ErrorType.TOOL_NOT_FOUND, `tool ${toolName} not found in session ${sessionId}`, {
     details: { tool: toolName, session: sessionId },
   });
 }
 
 /** UNAVAILABLE naming a worker (disconnected, missed heartbeats, replaced, gone). */
 export function workerUnavailable(workerId: string, message: string): ConnectError {
-  return bridgeError(Code.Unavailable, ErrorType.UNAVAILABLE, message, { details: { worker: workerId } });
+  return connectError(Code.Unavailable, ErrorType.UNAVAILABLE, message, { details: { worker: workerId } });
 }
 
 /** INVALID_ARGUMENT ValidationError for tool arguments that fail the tool's schema (fields are JSON pointers). */
@@ -259,8 +287,8 @@ export function invalidToolArguments(toolName: string, violations: readonly Viol
     field: `arguments${v.path !== undefined && v.path !== '' ? (v.path.startsWith('/') ? v.path : `/${v.path}`) : ''}`,
     constraint: v.constraint,
     description: v.message,
-    expected: v.expected === undefined ? '' : renderText(v.expected),
-    actual: v.actual === undefined ? '' : renderText(v.actual),
+    expected: valueText(v.expected),
+    actual: valueText(v.actual),
   }));
   const first = fieldViolations[0];
   const message =
@@ -268,7 +296,7 @@ export function invalidToolArguments(toolName: string, violations: readonly Viol
       ? `invalid arguments for tool ${toolName}`
       : `invalid arguments for tool ${toolName}: ${first.field} ${first.description}` +
         (fieldViolations.length > 1 ? ` (and ${fieldViolations.length - 1} more)` : '');
-  return bridgeError(Code.InvalidArgument, ErrorType.VALIDATION_ERROR, message, {
+  return connectError(Code.InvalidArgument, ErrorType.VALIDATION_ERROR, message, {
     details: { tool: toolName },
     fieldViolations,
   });
@@ -278,7 +306,7 @@ export function invalidToolArguments(toolName: string, violations: readonly Viol
 export function invalidToolSpec(
   problems: readonly { field: string; constraint: string; message: string }[],
 ): ConnectError {
-  return bridgeError(
+  return connectError(
     Code.InvalidArgument,
     ErrorType.VALIDATION_ERROR,
     problems.length === 1
@@ -287,29 +315,6 @@ export function invalidToolSpec(
     { fieldViolations: problems.map((p) => ({ field: p.field, constraint: p.constraint, description: p.message })) },
   );
 }
-
-/** The status code each wire error type stands for (ToolError: UNKNOWN unless the tool chose one). */
-const TYPE_TO_CODE: Partial<Record<ErrorType, Code>> = {
-  [ErrorType.VALIDATION_ERROR]: Code.InvalidArgument,
-  [ErrorType.VARIABLE_NOT_FOUND]: Code.NotFound,
-  [ErrorType.VERSION_CONFLICT]: Code.Aborted,
-  [ErrorType.SESSION_NOT_FOUND]: Code.NotFound,
-  [ErrorType.SESSION_EXPIRED]: Code.NotFound,
-  [ErrorType.TOOL_NOT_FOUND]: Code.NotFound,
-  [ErrorType.TOOL_ERROR]: Code.Unknown,
-  [ErrorType.RATE_LIMITED]: Code.ResourceExhausted,
-  [ErrorType.PAYLOAD_TOO_LARGE]: Code.ResourceExhausted,
-  [ErrorType.ALREADY_EXISTS]: Code.AlreadyExists,
-  [ErrorType.COMPACTED]: Code.OutOfRange,
-  [ErrorType.WATCHER_OVERFLOW]: Code.ResourceExhausted,
-  [ErrorType.RESOURCE_EXHAUSTED]: Code.ResourceExhausted,
-  [ErrorType.UNAUTHENTICATED]: Code.Unauthenticated,
-  [ErrorType.INVALID_ARGUMENT]: Code.InvalidArgument,
-  [ErrorType.DEADLINE_EXCEEDED]: Code.DeadlineExceeded,
-  [ErrorType.CANCELLED]: Code.Canceled,
-  [ErrorType.UNAVAILABLE]: Code.Unavailable,
-  [ErrorType.INTERNAL]: Code.Internal,
-};
 
 /**
  * The failure a worker reported for a call, as the caller's ConnectError:
@@ -320,7 +325,7 @@ export function workerReportedError(workerId: string, toolName: string, detail: 
   const type = detail.type === ErrorType.UNSPECIFIED ? ErrorType.TOOL_ERROR : detail.type;
   const code = TYPE_TO_CODE[type] ?? Code.Unknown;
   const message = detail.message !== '' ? detail.message : `tool ${toolName} failed`;
-  return bridgeError(
+  return connectError(
     code,
     type,
     message,
@@ -343,7 +348,7 @@ export function workerReportedError(workerId: string, toolName: string, detail: 
  */
 export function hostToolError(toolName: string, err: unknown, logger: BridgeLogger): ConnectError {
   if (isToolFailure(err)) {
-    return bridgeError(
+    return connectError(
       err.code,
       ErrorType.TOOL_ERROR,
       err.message,
@@ -353,7 +358,7 @@ export function hostToolError(toolName: string, err: unknown, logger: BridgeLogg
   }
   if (isStoreError(err)) {
     const detail = storeErrorDetail(err);
-    return bridgeError(
+    return connectError(
       Code.Unknown,
       ErrorType.TOOL_ERROR,
       err.message,
@@ -363,7 +368,7 @@ export function hostToolError(toolName: string, err: unknown, logger: BridgeLogg
   }
   const requestId = randomUUID();
   logger.warn({ err, requestId, tool: toolName }, 'host tool failed');
-  return bridgeError(
+  return connectError(
     Code.Unknown,
     ErrorType.TOOL_ERROR,
     `tool ${toolName} failed`,
@@ -386,15 +391,4 @@ export function errorOutcome(
     ce.findDetails(ErrorDetailSchema)[0] ??
     create(ErrorDetailSchema, { type: ErrorType.INTERNAL, message: ce.rawMessage });
   return { code: ce.code, detail };
-}
-
-/** A violation's expected/actual value as text: strings as they are, bigints in decimal, the rest as JSON. */
-export function renderText(v: unknown): string {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'bigint') return v.toString();
-  try {
-    return JSON.stringify(v) ?? String(v);
-  } catch {
-    return String(v);
-  }
 }

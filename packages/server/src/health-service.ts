@@ -5,7 +5,7 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import { HealthCheckResponse_ServingStatus as ServingStatus } from '@unified-bridge/proto';
 import type { Health, HealthCheckResponse_ServingStatus } from '@unified-bridge/proto';
-import { abortable } from './signals.js';
+import { abortable } from '@unified-bridge/types/internal';
 
 /**
  * Serving status of the bridge's services, as reported by grpc.health.v1.
@@ -21,7 +21,7 @@ export class BridgeHealth {
   readonly #listeners = new Set<() => void>();
   #version = 0;
 
-  /** Creates a health registry for `services` (plus the overall service `""`), all SERVING. */
+  /** Creates a health registry for `services` (plus the overall service `""`), all SERVING. Use `routes.health`. */
   constructor(services: readonly string[]) {
     this.#statuses.set('', ServingStatus.SERVING);
     for (const s of services) this.#statuses.set(s, ServingStatus.SERVING);

@@ -1,17 +1,14 @@
 // Host tools: TypeScript functions registered by the service that embeds the
 // server, stored in the store's tool registry under owner "host", run in
 // this process when a session calls them.
-import { StoreError } from '@unified-bridge/store';
 import type { SessionStore } from '@unified-bridge/store';
 import type { Value } from '@unified-bridge/proto';
-import { toWire } from '@unified-bridge/types';
-import { hostToolError } from './errors.js';
+import { abortable, isAsyncGeneratorFunction, runToolHandler } from '@unified-bridge/types/internal';
+import { hostToolError, toolNotFound } from './errors.js';
 import type { BridgeLogger } from './logger.js';
 import type { SessionEndWatch } from './session-watch.js';
-import { abortable } from './signals.js';
-import { isAsyncGeneratorFunction, validateHostTool } from './tool-definition.js';
+import { validateHostTool } from './tool-definition.js';
 import type { HostToolContext, HostToolDefinition, ToolSession } from './tool-definition.js';
-import { ToolFailure } from './tool-failure.js';
 import type { Invocation } from './tool-invocation.js';
 
 /** The owner of host tools in the store. */
@@ -57,12 +54,6 @@ interface Entry {
 }
 
 const key = (sessionId: string | null, name: string): string => `${sessionId ?? ''}\u0000${name}`;
-
-function isAsyncIterable(v: unknown): v is AsyncIterable<unknown> {
-  return (
-    typeof v === 'object' && v !== null && typeof (v as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function'
-  );
-}
 
 /** The registry behind `routes.tools`, and the runner of host tool calls. */
 export class HostTools implements HostToolRegistry {
@@ -139,76 +130,32 @@ export class HostTools implements HostToolRegistry {
   async run(inv: Invocation): Promise<Value | undefined> {
     const { tool: record } = inv;
     const entry = this.#entries.get(key(record.sessionId, record.name));
-    if (entry === undefined) {
-      throw new StoreError('ToolNotFound', `tool ${record.name} not found in session ${inv.sessionId}`, {
-        details: { tool: record.name, session: inv.sessionId },
-      });
-    }
+    if (entry === undefined) throw toolNotFound(record.name, inv.sessionId);
     const { tool, streaming } = entry;
-    const collected: unknown[] = [];
-    let over = false;
-    const emit = async (chunk: unknown): Promise<void> => {
-      if (!streaming) {
-        throw new TypeError(`tool ${tool.name} is not streaming: return the result instead of calling emit()`);
-      }
-      if (inv.signal.aborted) throw inv.signal.reason;
-      if (over) throw new Error(`the call of tool ${tool.name} is over`);
-      if (!inv.streaming) {
-        collected.push(chunk);
-        return;
-      }
-      await inv.emit(toWire(chunk));
-    };
-    const ctx: HostToolContext = {
-      toolName: tool.name,
-      callId: inv.callId,
-      session: this.#sessionFacade(inv.sessionId, inv.signal),
-      signal: inv.signal,
-      deadline: new Date(inv.deadline),
-      metadata: record.metadata,
-      requestHeader: inv.requestHeader,
-      streaming: inv.streaming,
-      emit,
-    };
-    let out: unknown;
     try {
-      inv.signal.throwIfAborted();
-      out = await tool.handler({ ...inv.args }, ctx);
-      if (streaming && isAsyncIterable(out)) {
-        const it = out[Symbol.asyncIterator]();
-        out = undefined;
-        let finished = false;
-        try {
-          while (!inv.signal.aborted) {
-            const r = await it.next();
-            if (r.done === true) {
-              finished = true;
-              out = r.value;
-              break;
-            }
-            await emit(r.value);
-          }
-          inv.signal.throwIfAborted();
-        } finally {
-          if (!finished) await it.return?.();
-        }
-      }
+      return await runToolHandler({
+        toolName: tool.name,
+        handler: tool.handler,
+        args: inv.args,
+        streaming,
+        callerStreams: inv.streaming,
+        signal: inv.signal,
+        send: (chunk) => inv.emit(chunk),
+        context: (emit): HostToolContext => ({
+          toolName: tool.name,
+          callId: inv.callId,
+          session: this.#sessionFacade(inv.sessionId, inv.signal),
+          signal: inv.signal,
+          deadline: new Date(inv.deadline),
+          metadata: record.metadata,
+          requestHeader: inv.requestHeader,
+          streaming: inv.streaming,
+          emit,
+        }),
+      });
     } catch (err) {
       if (inv.signal.aborted) throw inv.signal.reason;
       throw hostToolError(tool.name, err, this.#logger);
-    } finally {
-      over = true;
-    }
-    if (streaming && !inv.streaming && collected.length > 0 && out === undefined) out = collected;
-    if (streaming && inv.streaming && out === undefined) return undefined;
-    try {
-      return toWire(out === undefined ? null : out);
-    } catch (err) {
-      throw hostToolError(
-        tool.name,
-        new ToolFailure('InvalidResult', `tool ${tool.name} returned a value that has no wire form`, { cause: err }),
-        this.#logger,
-      );
     }
   }
 

@@ -6,13 +6,13 @@ describe('@unified-bridge/server entry point', () => {
   it('should export exactly the public API', () => {
     expect(Object.keys(api).sort()).toEqual(
       [
-        'BridgeHealth',
         'DEFAULT_GRACE_MS',
         'DEFAULT_MAX_MESSAGE_BYTES',
         'DEFAULT_TOOL_TIMEOUT_MS',
         'ToolFailure',
         'createBridgeLogger',
         'createBridgeRoutes',
+        'isToolFailure',
         'startBridgeServer',
         'toolError',
       ].sort(),
@@ -30,5 +30,6 @@ describe('@unified-bridge/server entry point', () => {
       { left: '0' },
       2, // Code.Unknown
     ]);
+    expect(api.isToolFailure(failure)).toBe(true);
   });
 });

@@ -1,8 +1,8 @@
 // What end users need: embed the routes, or start the standalone server.
 export { createBridgeRoutes, DEFAULT_GRACE_MS } from './routes.js';
-export type { BridgeRoutes, BridgeRoutesOptions } from './routes.js';
+export type { BridgeCompression, BridgeRoutes, BridgeRoutesOptions } from './routes.js';
 export { startBridgeServer } from './server.js';
-export type { BridgeServerOptions, StartedBridgeServer } from './server.js';
+export type { BridgeProtocol, BridgeServerOptions, StartedBridgeServer } from './server.js';
 export type { AuthOptions } from './auth.js';
 export type { Http2Options, TlsOptions } from './listener.js';
 export { DEFAULT_MAX_MESSAGE_BYTES } from './limits.js';
@@ -11,11 +11,11 @@ export type { BridgeLogger, BridgeLogLevel } from './logger.js';
 // Host tools: definitions, the registry on `routes.tools`, failures a handler chooses.
 export type { HostToolContext, HostToolDefinition, HostToolHandler, ToolSession } from './tool-definition.js';
 export type { HostToolRegistry, HostToolScope } from './host-tools.js';
-export { ToolFailure, toolError } from './tool-failure.js';
+export { isToolFailure, ToolFailure, toolError } from './tool-failure.js';
 export type { ToolFailureOptions } from './tool-failure.js';
 export type { RateLimitOptions } from './rate-limit.js';
 export { DEFAULT_TOOL_TIMEOUT_MS } from './tool-executor.js';
 
 // What embedders and other libraries may need: the health registry type
-// carried by the routes.
-export { BridgeHealth } from './health-service.js';
+// carried by the routes (`routes.health`; not constructed by users).
+export type { BridgeHealth } from './health-service.js';

@@ -8,7 +8,7 @@ import { gunzip } from 'node:zlib';
 import { Code } from '@connectrpc/connect';
 import { ErrorType } from '@unified-bridge/proto';
 import type { Compression, UniversalHandler, UniversalServerRequest } from '@connectrpc/connect/protocol';
-import { bridgeError, payloadTooLarge } from './errors.js';
+import { connectError, payloadTooLarge } from './errors.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -40,7 +40,7 @@ export function createMessageLimit(maxBytes: number): MessageLimit {
           } catch (err) {
             // Checked by code, not instanceof: zlib errors may come from another realm.
             if ((err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw payloadTooLarge(maxBytes, err);
-            throw bridgeError(Code.InvalidArgument, ErrorType.INVALID_ARGUMENT, 'invalid gzip data', {}, err);
+            throw connectError(Code.InvalidArgument, ErrorType.INVALID_ARGUMENT, 'invalid gzip data', {}, err);
           }
         },
       };

@@ -169,10 +169,10 @@ export async function listen(handler: NodeRequestHandler, options: ListenOptions
     server = net.createServer((socket) => {
       track(socket);
       holdUndecided(socket);
-      sniff(socket, (isHttp2, peeked) => {
+      sniff(socket, ({ protocol, peeked }) => {
         undecided.delete(socket);
         socket.unshift(peeked);
-        if (isHttp2) {
+        if (protocol === 'h2') {
           h2.emit('connection', socket);
         } else {
           trackH1(socket);
@@ -236,12 +236,20 @@ export async function listen(handler: NodeRequestHandler, options: ListenOptions
   };
 }
 
+/** What {@link sniff} found out about a connection. */
+interface Sniffed {
+  /** `"h2"` for HTTP/2 with prior knowledge (it sent the preface), `"http1"` for anything else. */
+  readonly protocol: 'h2' | 'http1';
+  /** The bytes read so far, to hand back to the socket. */
+  readonly peeked: Buffer;
+}
+
 /**
  * Reads just enough of a new connection to tell HTTP/2 prior knowledge (the
  * preface) from anything else, then hands the bytes back. A connection that
  * sends nothing for 10 s is dropped.
  */
-function sniff(socket: net.Socket, decided: (isHttp2: boolean, peeked: Buffer) => void): void {
+function sniff(socket: net.Socket, decided: (sniffed: Sniffed) => void): void {
   let buf: Buffer = Buffer.alloc(0);
   const cleanup = () => {
     socket.off('data', onData);
@@ -259,7 +267,7 @@ function sniff(socket: net.Socket, decided: (isHttp2: boolean, peeked: Buffer) =
     if (matches && buf.length < PREFACE.length) return; // need more bytes
     cleanup();
     socket.pause();
-    decided(matches, buf);
+    decided({ protocol: matches ? 'h2' : 'http1', peeked: buf });
   };
   socket.on('data', onData);
   socket.on('error', onError);

@@ -2,8 +2,11 @@
 // the CLI's ready line).
 import pino from 'pino';
 
-/** Log levels understood by {@link createBridgeLogger}. */
-export type BridgeLogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+/** The log levels understood by {@link createBridgeLogger}, most severe first (`"silent"` logs nothing). */
+export const BRIDGE_LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** A log level understood by {@link createBridgeLogger}: one of {@link BRIDGE_LOG_LEVELS}. */
+export type BridgeLogLevel = (typeof BRIDGE_LOG_LEVELS)[number];
 
 /**
  * The logger interface the server uses: a subset of pino's, so a pino logger

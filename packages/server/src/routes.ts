@@ -1,5 +1,9 @@
-// The embeddable part: Connect routes for SessionService, VariableService and
-// grpc.health.v1.Health, usable with any Connect server adapter.
+// The embeddable part: Connect routes for SessionService, VariableService,
+// ToolService, ToolWorkerService and grpc.health.v1.Health, usable with any
+// Connect server adapter. createBridgeRoutes checks the options, builds what
+// the services share (store, logger, host tools, worker broker, health, call
+// tracking), applies limits, auth and error mapping per service, and owns
+// the graceful shutdown.
 import { setMaxListeners } from 'node:events';
 import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
 import { compressionGzip } from '@connectrpc/connect-node';
@@ -28,6 +32,12 @@ import { createToolWorkerServiceImpl } from './tool-worker-service.js';
 import { createVariableServiceImpl } from './variable-service.js';
 import { DEFAULT_WORKER_HEARTBEAT_MS, DEFAULT_WORKER_MISSED_HEARTBEATS, WorkerBroker } from './worker-broker.js';
 
+/** The response compressions {@link BridgeRoutesOptions.compression} may name. */
+export const BRIDGE_COMPRESSIONS = ['gzip', 'none'] as const;
+
+/** A response compression: one of {@link BRIDGE_COMPRESSIONS}. */
+export type BridgeCompression = (typeof BRIDGE_COMPRESSIONS)[number];
+
 /**
  * Options of {@link createBridgeRoutes}. Every option has a safe default.
  *
@@ -49,8 +59,9 @@ export interface BridgeRoutesOptions {
    */
   readonly sessionTtlMs?: number;
   /**
-   * Bearer-token auth for SessionService and VariableService. Default: none
-   * (every caller sees every session). Health stays reachable without a token.
+   * Bearer-token auth for SessionService, VariableService, ToolService and
+   * ToolWorkerService. Default: none (every caller sees every session).
+   * Health stays reachable without a token.
    */
   readonly auth?: AuthOptions;
   /** Where log lines go. Default: pino JSON lines on stderr at level `info`. */
@@ -62,7 +73,7 @@ export interface BridgeRoutesOptions {
    */
   readonly maxMessageBytes?: number;
   /** Response compression offered to clients: `"gzip"` (default) or `"none"`. Requests may always be gzip. */
-  readonly compression?: 'gzip' | 'none';
+  readonly compression?: BridgeCompression;
   /**
    * Largest deadline a client may ask for, in ms; a larger one fails with
    * INVALID_ARGUMENT. Default 0 (no cap).
@@ -153,8 +164,10 @@ export function createBridgeRoutes(options: BridgeRoutesOptions = {}): BridgeRou
     throw new RangeError(`sessionTtlMs must be a positive integer (ms), got ${String(options.sessionTtlMs)}`);
   }
   const compression = options.compression ?? 'gzip';
-  if (compression !== 'gzip' && compression !== 'none') {
-    throw new TypeError(`compression must be "gzip" or "none", got ${JSON.stringify(compression)}`);
+  if (!(BRIDGE_COMPRESSIONS as readonly string[]).includes(compression)) {
+    throw new TypeError(
+      `compression must be ${BRIDGE_COMPRESSIONS.map((c) => `"${c}"`).join(' or ')}, got ${JSON.stringify(compression)}`,
+    );
   }
   if (options.auth !== undefined) validateAuthOptions(options.auth);
   const rateLimit = options.rateLimit === undefined ? undefined : validateRateLimit(options.rateLimit);

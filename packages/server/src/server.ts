@@ -42,7 +42,7 @@ export interface StartedBridgeServer extends AsyncDisposable {
   /** The bound address. */
   readonly host: string;
   /** The RPC protocols served: `["grpc", "grpc-web", "connect"]`. */
-  readonly protocols: readonly string[];
+  readonly protocols: readonly BridgeProtocol[];
   /** The routes the server runs (health, store, logger). */
   readonly routes: BridgeRoutes;
   /** Shuts down gracefully; idempotent (later calls return the same promise). */
@@ -50,7 +50,10 @@ export interface StartedBridgeServer extends AsyncDisposable {
 }
 
 /** The RPC protocols every bridge server speaks. */
-export const BRIDGE_PROTOCOLS: readonly string[] = Object.freeze(['grpc', 'grpc-web', 'connect']);
+export const BRIDGE_PROTOCOLS = Object.freeze(['grpc', 'grpc-web', 'connect'] as const);
+
+/** An RPC protocol a bridge server speaks: one of {@link BRIDGE_PROTOCOLS}. */
+export type BridgeProtocol = (typeof BRIDGE_PROTOCOLS)[number];
 
 function checkPort(port: number): void {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {

@@ -4,9 +4,9 @@
 import type { HandlerContext } from '@connectrpc/connect';
 import { isStoreError } from '@unified-bridge/store';
 import type { SessionRecord, SessionStore } from '@unified-bridge/store';
+import { abortable } from '@unified-bridge/types/internal';
 import { principalKey } from './auth.js';
 import { sessionNotFound } from './errors.js';
-import { abortable } from './signals.js';
 
 /** Dependencies of the Session and Variable service implementations. */
 export interface ServiceDeps {

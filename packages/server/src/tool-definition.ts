@@ -189,13 +189,6 @@ export function checkToolSpec(spec: SpecShape): SpecProblem[] {
   return problems;
 }
 
-/** True for an `async function*` (then a tool defaults to streaming). */
-export function isAsyncGeneratorFunction(f: unknown): boolean {
-  return (
-    typeof f === 'function' && (f as { constructor?: { name?: string } }).constructor?.name === 'AsyncGeneratorFunction'
-  );
-}
-
 /**
  * Validates a host tool definition, throwing a TypeError that names the
  * tool, the field and the fix.

@@ -9,12 +9,12 @@ import type { Value } from '@unified-bridge/proto';
 import type { SessionStore, ToolRecord } from '@unified-bridge/store';
 import { compileSchema } from '@unified-bridge/types';
 import type { ValidationResult } from '@unified-bridge/types';
+import { abortable, createDeadlineSignal, createLinkedAbortController } from '@unified-bridge/types/internal';
 import { invalidToolArguments, rateLimited, toolCancelled, toolDeadlineExceeded } from './errors.js';
 import { HOST_OWNER } from './host-tools.js';
 import type { HostTools } from './host-tools.js';
 import type { RateLimiter } from './rate-limit.js';
 import { run } from './service-context.js';
-import { abortable } from './signals.js';
 import type { Invocation } from './tool-invocation.js';
 import type { WorkerBroker } from './worker-broker.js';
 
@@ -99,21 +99,11 @@ export async function executeTool(
 
   const timeoutMs = ctx.timeoutMs() ?? rt.defaultTimeoutMs;
   const deadline = Date.now() + timeoutMs;
-  const ctrl = new AbortController();
-  const onCallerAbort = (signal: AbortSignal) => () => {
-    const reason = signal.reason as unknown;
-    ctrl.abort(reason instanceof ConnectError ? reason : toolCancelled(tool.name));
-  };
-  const stopOnRpc = onCallerAbort(ctx.signal);
-  const stopOnStream = req.signal === undefined ? undefined : onCallerAbort(req.signal);
-  if (ctx.signal.aborted) stopOnRpc();
-  else ctx.signal.addEventListener('abort', stopOnRpc, { once: true });
-  if (req.signal !== undefined && stopOnStream !== undefined) {
-    if (req.signal.aborted) stopOnStream();
-    else req.signal.addEventListener('abort', stopOnStream, { once: true });
-  }
-  const timer = setTimeout(() => ctrl.abort(toolDeadlineExceeded(tool.name, timeoutMs)), Math.max(0, timeoutMs));
-  timer.unref();
+  const timer = createDeadlineSignal(timeoutMs, () => toolDeadlineExceeded(tool.name, timeoutMs));
+  // The call ends with the RPC, with the caller's stream (when it streams) and at its deadline.
+  const ctrl = createLinkedAbortController([ctx.signal, req.signal, timer.signal], (reason) =>
+    reason instanceof ConnectError ? reason : toolCancelled(tool.name),
+  );
 
   let over = false;
   const onChunk = req.onChunk;
@@ -147,8 +137,7 @@ export async function executeTool(
     return { result, durationMs: performance.now() - started, executedBy };
   } finally {
     over = true;
-    clearTimeout(timer);
-    ctx.signal.removeEventListener('abort', stopOnRpc);
-    if (req.signal !== undefined && stopOnStream !== undefined) req.signal.removeEventListener('abort', stopOnStream);
+    ctrl.cleanup();
+    timer.cleanup();
   }
 }

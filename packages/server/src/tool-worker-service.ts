@@ -13,7 +13,8 @@ import type { ServiceDeps } from './service-context.js';
 import type { SessionEndWatch } from './session-watch.js';
 import { checkToolSpec } from './tool-definition.js';
 import type { SpecProblem } from './tool-definition.js';
-import type { WorkerBroker, WorkerToolSpec } from './worker-broker.js';
+import type { WorkerToolSpec } from './connected-worker.js';
+import type { WorkerBroker } from './worker-broker.js';
 
 /** The most tools one worker may announce. */
 export const MAX_WORKER_TOOLS = 1000;

@@ -4,6 +4,7 @@ import { create } from '@bufbuild/protobuf';
 import { VariableUpdateResultSchema } from '@unified-bridge/proto';
 import type { VariableService, Variable } from '@unified-bridge/proto';
 import {
+  expectedVersionOption,
   historyEntryToProto,
   int64ToNumber,
   nonNegative,
@@ -55,28 +56,21 @@ export function createVariableServiceImpl(deps: ServiceDeps): ServiceImpl<typeof
 
     async updateVariable(req, ctx) {
       const value = valueFromWire('value', req.value);
-      const expectedVersion =
-        req.expectedVersion === undefined ? undefined : int64ToNumber('expected_version', req.expectedVersion);
+      const expected = expectedVersionOption('expected_version', req.expectedVersion);
       const record = await inSession(ctx, req.sessionId, () =>
-        store.updateVariable(req.sessionId, req.identifier, value, {
-          metadata: { ...req.metadata },
-          ...(expectedVersion !== undefined ? { expectedVersion } : {}),
-        }),
+        store.updateVariable(req.sessionId, req.identifier, value, { metadata: { ...req.metadata }, ...expected }),
       );
       return { variable: variableToProto(record) };
     },
 
     async updateVariables(req, ctx) {
       const updates = req.updates.map((u, i) => {
-        const expectedVersion =
-          u.expectedVersion === undefined
-            ? undefined
-            : int64ToNumber(`updates[${i}].expected_version`, u.expectedVersion);
+        const expected = expectedVersionOption(`updates[${i}].expected_version`, u.expectedVersion);
         return {
           identifier: u.identifier,
           value: valueFromWire(u.identifier === '' ? `updates[${i}].value` : u.identifier, u.value),
           metadata: { ...u.metadata },
-          ...(expectedVersion !== undefined ? { expectedVersion } : {}),
+          ...expected,
         };
       });
       const results = await inSession(ctx, req.sessionId, () =>
@@ -118,12 +112,9 @@ export function createVariableServiceImpl(deps: ServiceDeps): ServiceImpl<typeof
 
     async rollbackVariable(req, ctx) {
       const version = int64ToNumber('version', req.version);
-      const expectedVersion =
-        req.expectedVersion === undefined ? undefined : int64ToNumber('expected_version', req.expectedVersion);
+      const expected = expectedVersionOption('expected_version', req.expectedVersion);
       const record = await inSession(ctx, req.sessionId, () =>
-        store.rollbackVariable(req.sessionId, req.identifier, version, {
-          ...(expectedVersion !== undefined ? { expectedVersion } : {}),
-        }),
+        store.rollbackVariable(req.sessionId, req.identifier, version, expected),
       );
       return { variable: variableToProto(record) };
     },

@@ -1,21 +1,26 @@
 // Worker tools: remote clients serve tools through ToolWorkerService. The
-// broker keeps the connected workers, the pools of workers per tool (several
-// workers of one tool share its calls: least busy first, ties round-robin),
-// the calls in flight, and the heartbeats that tell a live worker from a
-// dead one. A worker that goes away loses its tools at once and its calls
-// fail with UNAVAILABLE naming it.
+// broker keeps the connected workers (connected-worker.ts, where their states
+// are described), the pools of workers per tool (several workers of one tool
+// share its calls, as worker-scheduler.ts decides: least busy first, ties
+// round-robin), the calls in flight (pending-calls.ts, with the rules their
+// reports follow), and the heartbeats that tell a live worker from a dead
+// one. A worker that goes away loses its tools at once and its calls fail
+// with UNAVAILABLE naming it.
 import { randomUUID } from 'node:crypto';
-import { create } from '@bufbuild/protobuf';
-import type { JsonObject, MessageInitShape } from '@bufbuild/protobuf';
 import { Code } from '@connectrpc/connect';
 import type { ConnectError } from '@connectrpc/connect';
-import { ErrorType, ServeToolsResponseSchema } from '@unified-bridge/proto';
-import type { ErrorDetail, ServeToolsResponse, Value } from '@unified-bridge/proto';
+import { ErrorType } from '@unified-bridge/proto';
+import type { Value } from '@unified-bridge/proto';
 import type { SessionStore, ToolRecord } from '@unified-bridge/store';
-import { AsyncQueue } from './async-queue.js';
-import { bridgeError, invalidArgument, toolNotFound, workerReportedError, workerUnavailable } from './errors.js';
+import { canonicalJson } from '@unified-bridge/types/internal';
+import { ConnectedWorker } from './connected-worker.js';
+import type { ToolPool, WorkerToolSpec } from './connected-worker.js';
+import { connectError, toolNotFound, workerUnavailable } from './errors.js';
 import type { BridgeLogger } from './logger.js';
+import { PendingCalls } from './pending-calls.js';
+import type { PendingCall, WorkerCallResult, WorkerOutcome } from './pending-calls.js';
 import type { Invocation } from './tool-invocation.js';
+import { CallScheduler } from './worker-scheduler.js';
 
 /** The default interval of worker heartbeats, in ms. */
 export const DEFAULT_WORKER_HEARTBEAT_MS = 5000;
@@ -23,15 +28,6 @@ export const DEFAULT_WORKER_HEARTBEAT_MS = 5000;
 export const DEFAULT_WORKER_MISSED_HEARTBEATS = 3;
 /** Calls a worker accepts at once when it does not say. */
 export const DEFAULT_WORKER_CONCURRENCY = 16;
-
-/** A tool as a worker announces it (already checked against the spec rules). */
-export interface WorkerToolSpec {
-  readonly name: string;
-  readonly description: string;
-  readonly parameters: JsonObject | undefined;
-  readonly streaming: boolean;
-  readonly metadata: Readonly<Record<string, string>>;
-}
 
 /** What a worker asks for when it connects. */
 export interface WorkerRegistration {
@@ -48,70 +44,6 @@ export interface WorkerRegistration {
   readonly sessionTtlMs?: number;
 }
 
-interface PendingCall {
-  readonly id: string;
-  readonly worker: Worker;
-  readonly streaming: boolean;
-  readonly toolName: string;
-  nextSequence: bigint;
-  done: boolean;
-  readonly emit: (chunk: Value) => Promise<void>;
-  readonly resolve: (v: { result: Value | undefined; workerId: string }) => void;
-  readonly reject: (err: unknown) => void;
-  readonly cleanup: () => void;
-}
-
-type Event = MessageInitShape<typeof ServeToolsResponseSchema>;
-
-/** One connected worker (one ServeTools stream). */
-export class Worker {
-  readonly events = new AsyncQueue<ServeToolsResponse>();
-  readonly calls = new Map<string, PendingCall>();
-  readonly pools: Pool[] = [];
-  lastSeen = Date.now();
-  /** Slots given to calls that are about to be sent. */
-  reserved = 0;
-  /** When a heartbeat last touched the session served (ms epoch). */
-  lastTouched = Date.now();
-  /** How often heartbeats touch the session, at most (ms). */
-  touchEveryMs = 0;
-  /** Whether a touch of the session is under way. */
-  touching = false;
-  ended = false;
-  stopWatching: (() => void) | undefined;
-
-  constructor(
-    readonly id: string,
-    readonly sessionId: string | null,
-    readonly principal: string | undefined,
-    readonly maxConcurrency: number,
-  ) {}
-
-  send(event: Event): void {
-    if (!this.ended) void this.events.push(create(ServeToolsResponseSchema, event));
-  }
-}
-
-interface Waiter {
-  readonly resolve: (w: Worker) => void;
-  readonly reject: (err: unknown) => void;
-  readonly signal: AbortSignal;
-  readonly onAbort: () => void;
-}
-
-/** The workers serving one tool name in one scope (a session, or global). */
-interface Pool {
-  readonly key: string;
-  readonly sessionId: string | null;
-  readonly spec: WorkerToolSpec;
-  readonly workers: Worker[];
-  /** The owner of the store record (the worker that registered it). */
-  owner: string;
-  /** Where the round-robin among equally busy workers continues. */
-  next: number;
-  readonly waiters: Waiter[];
-}
-
 const poolKey = (sessionId: string | null, name: string): string => `${sessionId ?? ''}\u0000${name}`;
 
 /** Options of the broker. */
@@ -124,27 +56,18 @@ export interface WorkerBrokerOptions {
   readonly missedHeartbeats: number;
 }
 
-/** Canonical JSON of a schema, for comparing the specs of workers that share a tool. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (typeof v === 'object' && v !== null) {
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
-}
-
 /** The broker between callers and worker-served tools. */
 export class WorkerBroker {
   readonly #store: SessionStore;
   readonly #logger: BridgeLogger;
   readonly heartbeatIntervalMs: number;
   readonly #missed: number;
-  readonly #workers = new Map<string, Worker>();
-  readonly #pools = new Map<string, Pool>();
-  readonly #calls = new Map<string, PendingCall>();
+  readonly #workers = new Map<string, ConnectedWorker>();
+  readonly #pools = new Map<string, ToolPool>();
+  /** The calls sent to workers and not finished; a finished call frees a slot in its worker's pools. */
+  readonly #calls = new PendingCalls<ConnectedWorker>((call) => {
+    for (const p of call.worker.pools) p.scheduler.pump();
+  });
   /** Store changes of registration and removal run one at a time, in order. */
   #chain: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
@@ -179,28 +102,28 @@ export class WorkerBroker {
    * fails with ALREADY_EXISTS. Tools shared with other workers must have the
    * same `streaming` flag and parameters.
    */
-  connect(reg: WorkerRegistration): Promise<Worker> {
+  connect(reg: WorkerRegistration): Promise<ConnectedWorker> {
     return this.#serial(async () => {
-      if (this.#closed) throw bridgeError(Code.Unavailable, ErrorType.UNAVAILABLE, 'server shutting down');
+      if (this.#closed) throw connectError(Code.Unavailable, ErrorType.UNAVAILABLE, 'server shutting down');
       const id = reg.workerId !== '' ? reg.workerId : `worker_${randomUUID().replaceAll('-', '')}`;
       const existing = this.#workers.get(id);
       if (existing !== undefined) {
         if (existing.principal !== reg.principal) {
-          throw bridgeError(Code.AlreadyExists, ErrorType.ALREADY_EXISTS, `worker id ${id} is in use`, {
+          throw connectError(Code.AlreadyExists, ErrorType.ALREADY_EXISTS, `worker id ${id} is in use`, {
             details: { worker: id },
           });
         }
         this.#drop(existing, workerUnavailable(id, `worker ${id} connected again: this stream was replaced`));
         await this.#release(existing);
       }
-      const worker = new Worker(
+      const worker = new ConnectedWorker(
         id,
         reg.sessionId,
         reg.principal,
         reg.maxConcurrency > 0 ? reg.maxConcurrency : DEFAULT_WORKER_CONCURRENCY,
       );
-      const joined: Pool[] = [];
-      const created: Pool[] = [];
+      const joined: ToolPool[] = [];
+      const created: ToolPool[] = [];
       try {
         for (const spec of reg.tools) {
           const k = poolKey(reg.sessionId, spec.name);
@@ -208,9 +131,9 @@ export class WorkerBroker {
           if (pool !== undefined) {
             if (
               pool.spec.streaming !== spec.streaming ||
-              canonical(pool.spec.parameters ?? null) !== canonical(spec.parameters ?? null)
+              canonicalJson(pool.spec.parameters ?? null) !== canonicalJson(spec.parameters ?? null)
             ) {
-              throw bridgeError(
+              throw connectError(
                 Code.AlreadyExists,
                 ErrorType.ALREADY_EXISTS,
                 `tool ${spec.name} is already served by ${pool.owner} with different parameters or streaming flag`,
@@ -232,10 +155,8 @@ export class WorkerBroker {
             key: k,
             sessionId: reg.sessionId,
             spec,
-            workers: [],
             owner: id,
-            next: 0,
-            waiters: [],
+            scheduler: new CallScheduler<ConnectedWorker>(),
           });
         }
       } catch (err) {
@@ -246,15 +167,16 @@ export class WorkerBroker {
       }
       for (const p of created) this.#pools.set(p.key, p);
       for (const p of [...created, ...joined]) {
-        p.workers.push(worker);
+        p.scheduler.add(worker);
         worker.pools.push(p);
       }
       this.#workers.set(id, worker);
+      worker.state = 'open';
       worker.lastSeen = Date.now();
       worker.lastTouched = worker.lastSeen; // connecting read the session, which slid its TTL
       worker.touchEveryMs = this.#touchEvery(reg.sessionTtlMs);
       this.#startTimer();
-      for (const p of joined) this.#pump(p);
+      for (const p of joined) p.scheduler.pump();
       this.#logger.debug(
         { worker: id, session: reg.sessionId, tools: reg.tools.map((t) => t.name) },
         'tool worker connected',
@@ -269,7 +191,7 @@ export class WorkerBroker {
    * leave the store (or pass to the next worker of a shared tool).
    * Resolves once the store is updated. Idempotent.
    */
-  disconnect(worker: Worker, reason: ConnectError, callError?: ConnectError): Promise<void> {
+  disconnect(worker: ConnectedWorker, reason: ConnectError, callError?: ConnectError): Promise<void> {
     if (worker.ended) return this.#chain;
     this.#drop(worker, reason, callError);
     return this.#serial(() => this.#release(worker));
@@ -282,29 +204,24 @@ export class WorkerBroker {
    * store record is still being removed by {@link WorkerBroker.#release}),
    * then its calls in flight fail with UNAVAILABLE and its stream ends.
    */
-  #drop(worker: Worker, reason: ConnectError, callError: ConnectError = reason): void {
+  #drop(worker: ConnectedWorker, reason: ConnectError, callError: ConnectError = reason): void {
     if (worker.ended) return;
-    worker.ended = true;
+    worker.state = 'ended';
     if (this.#workers.get(worker.id) === worker) this.#workers.delete(worker.id);
     const failure =
       callError.code === Code.Unavailable ? callError : workerUnavailable(worker.id, `worker ${worker.id} went away`);
-    const orphans: Waiter[] = [];
+    const orphans: ((err: unknown) => void)[] = [];
     for (const p of worker.pools) {
-      const i = p.workers.indexOf(worker);
-      if (i >= 0) p.workers.splice(i, 1);
-      if (p.workers.length === 0) {
+      if (p.scheduler.remove(worker) === 0) {
         if (this.#pools.get(p.key) === p) this.#pools.delete(p.key);
-        orphans.push(...p.waiters.splice(0));
+        orphans.push(...p.scheduler.takeWaiters());
       }
     }
     for (const call of [...worker.calls.values()]) {
-      this.#finish(call);
+      this.#calls.finish(call);
       call.reject(failure);
     }
-    for (const w of orphans) {
-      w.signal.removeEventListener('abort', w.onAbort);
-      w.reject(failure);
-    }
+    for (const fail of orphans) fail(failure);
     worker.events.fail(reason);
     worker.stopWatching?.();
     if (this.#workers.size === 0) this.#stopTimer();
@@ -312,7 +229,7 @@ export class WorkerBroker {
   }
 
   /** The store part of ending a worker: remove its tools, or hand shared ones to the next worker. */
-  async #release(worker: Worker): Promise<void> {
+  async #release(worker: ConnectedWorker): Promise<void> {
     for (const p of worker.pools) {
       if (p.owner !== worker.id) continue;
       try {
@@ -320,7 +237,7 @@ export class WorkerBroker {
       } catch {
         // The session (and its tools) may be gone already, or the store closed.
       }
-      const heir = p.workers[0];
+      const heir = p.scheduler.workers[0];
       if (heir === undefined || this.#pools.get(p.key) !== p) continue;
       try {
         await this.#store.registerTool(p.sessionId, {
@@ -340,6 +257,7 @@ export class WorkerBroker {
       }
     }
     worker.pools.length = 0;
+    worker.state = 'released';
   }
 
   /** Ends every worker (at shutdown) with `reason`; no worker may connect afterwards. */
@@ -350,7 +268,7 @@ export class WorkerBroker {
   }
 
   /** The connected worker of an id, if the principal may act for it. */
-  #workerFor(workerId: string, principal: string | undefined): Worker | undefined {
+  #workerFor(workerId: string, principal: string | undefined): ConnectedWorker | undefined {
     const w = this.#workers.get(workerId);
     return w !== undefined && w.principal === principal ? w : undefined;
   }
@@ -374,10 +292,10 @@ export class WorkerBroker {
   /**
    * A worker serving a session is use of that session: its heartbeats slide
    * the session's idle TTL (store.touchSession), throttled to one touch per
-   * {@link Worker.touchEveryMs}. A session that is gone ends the worker
+   * {@link ConnectedWorker.touchEveryMs}. A session that is gone ends the worker
    * through the session watch, so a failed touch is only logged.
    */
-  #touch(w: Worker): void {
+  #touch(w: ConnectedWorker): void {
     if (w.sessionId === null || w.touching) return;
     const now = Date.now();
     if (now - w.lastTouched < w.touchEveryMs) return;
@@ -399,48 +317,29 @@ export class WorkerBroker {
   /**
    * Delivers one chunk of a streaming call; resolves to false when the call
    * is not waiting any more (unknown, done, cancelled, not streaming).
-   * A repeated sequence number is ignored; a gap is INVALID_ARGUMENT.
+   * A repeated sequence number is ignored; a gap is INVALID_ARGUMENT
+   * (the rules of {@link PendingCalls.reportChunk}).
    */
-  async reportChunk(
+  reportChunk(
     workerId: string,
     principal: string | undefined,
     callId: string,
     sequence: bigint,
     chunk: Value | undefined,
   ): Promise<boolean> {
-    const call = this.#calls.get(callId);
-    const w = this.#workerFor(workerId, principal);
-    if (w !== undefined) w.lastSeen = Date.now();
-    if (call === undefined || call.done || call.worker !== w || !call.streaming) return false;
-    if (chunk === undefined || chunk.kind.case === undefined) throw invalidArgument('chunk', 'chunk is required');
-    if (sequence < call.nextSequence) return true; // a repeated report: already delivered
-    if (sequence > call.nextSequence) {
-      throw invalidArgument('sequence', `expected chunk sequence ${call.nextSequence}, got ${sequence}`);
-    }
-    call.nextSequence++;
-    await call.emit(chunk).catch(() => {});
-    return !call.done;
+    return this.#calls.reportChunk(this.#heardFrom(workerId, principal), callId, sequence, chunk);
   }
 
   /** Completes a call; false when it was late (done, cancelled, timed out) or a duplicate. */
-  reportResult(
-    workerId: string,
-    principal: string | undefined,
-    callId: string,
-    outcome: { case: 'result'; value: Value } | { case: 'error'; value: ErrorDetail } | { case: undefined },
-  ): boolean {
-    const call = this.#calls.get(callId);
+  reportResult(workerId: string, principal: string | undefined, callId: string, outcome: WorkerOutcome): boolean {
+    return this.#calls.reportResult(this.#heardFrom(workerId, principal), callId, outcome);
+  }
+
+  /** The connected worker a report comes from (if the principal may act for it), marked as alive. */
+  #heardFrom(workerId: string, principal: string | undefined): ConnectedWorker | undefined {
     const w = this.#workerFor(workerId, principal);
     if (w !== undefined) w.lastSeen = Date.now();
-    if (call === undefined || call.done || call.worker !== w) return false;
-    this.#finish(call);
-    if (outcome.case === 'error') {
-      call.reject(workerReportedError(workerId, call.toolName, outcome.value));
-    } else {
-      const result = outcome.case === 'result' && outcome.value.kind.case !== undefined ? outcome.value : undefined;
-      call.resolve({ result, workerId });
-    }
-    return true;
+    return w;
   }
 
   /**
@@ -450,25 +349,25 @@ export class WorkerBroker {
    * call's signal aborts, the worker gets a `cancel` and the call rejects
    * with the signal's reason.
    */
-  async call(inv: Invocation): Promise<{ result: Value | undefined; workerId: string }> {
+  async call(inv: Invocation): Promise<WorkerCallResult> {
     const record: ToolRecord = inv.tool;
     const pool = this.#pools.get(poolKey(record.sessionId, record.name));
-    if (pool === undefined || pool.workers.length === 0) {
+    if (pool === undefined || pool.scheduler.workers.length === 0) {
       // Its last worker is gone (the store record is on its way out): the tool no longer exists.
       throw toolNotFound(record.name, inv.sessionId);
     }
-    const worker = await this.#acquire(pool, inv.signal);
+    const worker = await pool.scheduler.acquire(inv.signal);
     worker.reserved--;
     if (inv.signal.aborted || worker.ended) {
       // The slot given to this call goes unused: hand it to the next waiter.
-      for (const p of worker.pools) this.#pump(p);
+      for (const p of worker.pools) p.scheduler.pump();
       inv.signal.throwIfAborted();
       throw workerUnavailable(worker.id, `worker ${worker.id} went away`);
     }
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         if (call.done) return;
-        this.#finish(call);
+        this.#calls.finish(call);
         worker.send({
           event: {
             case: 'cancel',
@@ -480,7 +379,7 @@ export class WorkerBroker {
         });
         reject(inv.signal.reason);
       };
-      const call: PendingCall = {
+      const call: PendingCall<ConnectedWorker> = {
         id: inv.callId,
         worker,
         streaming: inv.streaming,
@@ -492,8 +391,7 @@ export class WorkerBroker {
         reject,
         cleanup: () => inv.signal.removeEventListener('abort', onAbort),
       };
-      worker.calls.set(call.id, call);
-      this.#calls.set(call.id, call);
+      this.#calls.add(call);
       inv.signal.addEventListener('abort', onAbort, { once: true });
       const left = inv.deadline - Date.now();
       worker.send({
@@ -510,68 +408,6 @@ export class WorkerBroker {
         },
       });
     });
-  }
-
-  #finish(call: PendingCall): void {
-    if (call.done) return;
-    call.done = true;
-    call.cleanup();
-    this.#calls.delete(call.id);
-    call.worker.calls.delete(call.id);
-    for (const p of call.worker.pools) this.#pump(p);
-  }
-
-  /** Picks the least busy worker with a free slot (ties: round-robin), or waits for one. */
-  #acquire(pool: Pool, signal: AbortSignal): Promise<Worker> {
-    const w = this.#pick(pool);
-    if (w !== undefined) return Promise.resolve(w);
-    signal.throwIfAborted();
-    return new Promise<Worker>((resolve, reject) => {
-      const waiter: Waiter = {
-        resolve,
-        reject,
-        signal,
-        onAbort: () => {
-          const i = pool.waiters.indexOf(waiter);
-          if (i >= 0) pool.waiters.splice(i, 1);
-          reject(signal.reason);
-        },
-      };
-      pool.waiters.push(waiter);
-      signal.addEventListener('abort', waiter.onAbort, { once: true });
-    });
-  }
-
-  #pick(pool: Pool): Worker | undefined {
-    const n = pool.workers.length;
-    let best: Worker | undefined;
-    let bestIndex = 0;
-    for (let k = 0; k < n; k++) {
-      const i = (pool.next + k) % n;
-      const w = pool.workers[i]!;
-      const load = w.calls.size + w.reserved;
-      if (w.ended || load >= w.maxConcurrency) continue;
-      if (best === undefined || load < best.calls.size + best.reserved) {
-        best = w;
-        bestIndex = i;
-      }
-    }
-    if (best !== undefined) {
-      pool.next = (bestIndex + 1) % n;
-      best.reserved++;
-    }
-    return best;
-  }
-
-  /** Hands free slots to calls waiting in the pool. */
-  #pump(pool: Pool): void {
-    while (pool.waiters.length > 0) {
-      const w = this.#pick(pool);
-      if (w === undefined) return;
-      const waiter = pool.waiters.shift()!;
-      waiter.signal.removeEventListener('abort', waiter.onAbort);
-      waiter.resolve(w); // the slot stays reserved until the call is sent
-    }
   }
 
   #startTimer(): void {

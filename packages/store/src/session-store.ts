@@ -37,7 +37,7 @@ export interface SessionRecord {
 }
 
 /** Options of {@link SessionStore.createSession}. */
-export interface CreateSessionOptions {
+export interface StoreCreateSessionOptions {
   /** The id to use (1-128 chars of [A-Za-z0-9_.:-]); absent or `""` generates one. A live duplicate fails with `AlreadyExists`. */
   id?: string;
   /** The idle TTL in ms; absent or 0 uses the store's `sessionTtlMs` (default 1 hour). */
@@ -48,6 +48,9 @@ export interface CreateSessionOptions {
   owner?: string;
 }
 
+/** @deprecated Use {@link StoreCreateSessionOptions} (the client has its own `CreateSessionOptions`). */
+export type CreateSessionOptions = StoreCreateSessionOptions;
+
 /** Paging options shared by every list call. */
 export interface PageOptions {
   /** Maximum items per page; absent or 0 uses 100, larger than 1000 is clamped to 1000. */
@@ -57,10 +60,13 @@ export interface PageOptions {
 }
 
 /** Options of {@link SessionStore.listSessions}. */
-export interface ListSessionsOptions extends PageOptions {
+export interface StoreListSessionsOptions extends PageOptions {
   /** Only sessions with this owner. Default: every session. */
   owner?: string;
 }
+
+/** @deprecated Use {@link StoreListSessionsOptions} (the client has its own `ListSessionsOptions`). */
+export type ListSessionsOptions = StoreListSessionsOptions;
 
 /** One page of a list call. `nextPageToken` is `""` on the last page. */
 export interface Page {
@@ -69,7 +75,7 @@ export interface Page {
 }
 
 /** A variable as the store reports it: an immutable snapshot (frozen). */
-export interface VariableRecord {
+export interface StoredVariable {
   /** The id, `var_<name>_<random>`. */
   readonly id: string;
   /** The name, unique in the session. */
@@ -91,6 +97,9 @@ export interface VariableRecord {
   /** When the value last changed (ms epoch). */
   readonly updatedAt: number;
 }
+
+/** @deprecated Use {@link StoredVariable} (the client has its own `VariableRecord`). */
+export type VariableRecord = StoredVariable;
 
 /** Input of {@link SessionStore.registerVariable}. */
 export interface RegisterVariableInput {
@@ -134,7 +143,7 @@ export interface UpdateVariablesOptions {
 
 /** The outcome of one update of a batch, in request order. */
 export type VariableUpdateResult =
-  | { readonly identifier: string; readonly ok: true; readonly variable: VariableRecord }
+  | { readonly identifier: string; readonly ok: true; readonly variable: StoredVariable }
   | { readonly identifier: string; readonly ok: false; readonly error: StoreError };
 
 /** Options of {@link SessionStore.listVariables}. */
@@ -144,7 +153,7 @@ export interface ListVariablesOptions extends PageOptions {
 }
 
 /** One retained version of a variable. */
-export interface HistoryEntry {
+export interface StoredHistoryEntry {
   /** The version. */
   readonly version: number;
   /** The value at that version. */
@@ -154,6 +163,9 @@ export interface HistoryEntry {
   /** The metadata given with that write (`{}` when none). */
   readonly metadata: Metadata;
 }
+
+/** @deprecated Use {@link StoredHistoryEntry} (the client has its own `HistoryEntry`). */
+export type HistoryEntry = StoredHistoryEntry;
 
 /** Options of {@link SessionStore.getHistory}. */
 export interface GetHistoryOptions {
@@ -175,8 +187,27 @@ export interface ModifyVariableOptions {
   metadata?: Record<string, string>;
 }
 
-/** The kind of a watch event. */
-export type WatchEventKind = 'initial' | 'synced' | 'created' | 'updated' | 'deleted' | 'rolled_back';
+/** Every {@link WatchEventKind}, in the order a watch may send them (the source of the type). */
+export const WATCH_EVENT_KINDS = Object.freeze([
+  'initial',
+  'synced',
+  'created',
+  'updated',
+  'deleted',
+  'rolled_back',
+] as const);
+
+/**
+ * The kind of a watch event:
+ *
+ * - `initial`: a watched variable's current value, sent first when `includeInitial` is set.
+ * - `synced`: the watch has caught up (after `initial` and replayed events); carries no variable.
+ * - `created`: a variable was registered.
+ * - `updated`: a variable was written (`updateVariable`, a batch, `modifyVariable`).
+ * - `deleted`: a variable was deleted; the event carries its last state.
+ * - `rolled_back`: a rollback wrote an old value as a new version.
+ */
+export type WatchEventKind = (typeof WATCH_EVENT_KINDS)[number];
 
 /** One event of a watch. */
 export interface WatchEvent {
@@ -188,11 +219,11 @@ export interface WatchEvent {
    */
   readonly revision: number;
   /** The variable after the change (its last state for `deleted`); absent for `synced`. */
-  readonly variable?: VariableRecord;
+  readonly variable?: StoredVariable;
 }
 
 /** Options of {@link SessionStore.watch}. */
-export interface WatchOptions {
+export interface StoreWatchOptions {
   /** Variable names to watch; absent or empty watches every variable. */
   names?: readonly string[];
   /**
@@ -207,6 +238,9 @@ export interface WatchOptions {
   /** Aborting it ends the iteration at once and cleanly (no error); buffered events are dropped. */
   signal?: AbortSignal;
 }
+
+/** @deprecated Use {@link StoreWatchOptions} (the client has its own `WatchOptions`). */
+export type WatchOptions = StoreWatchOptions;
 
 /** Input of {@link SessionStore.registerTool}. */
 export interface ToolInput {
@@ -268,7 +302,7 @@ export interface SessionStore extends AsyncDisposable {
    * Creates a session with the given or a generated id.
    * @throws `AlreadyExists` (live id), `InvalidArgument` (bad id/ttl/metadata), `ResourceExhausted` (`maxSessions`).
    */
-  createSession(options?: CreateSessionOptions): Promise<SessionRecord>;
+  createSession(options?: StoreCreateSessionOptions): Promise<SessionRecord>;
   /**
    * Returns a session with its counts and times (and slides its TTL).
    * @throws `SessionNotFound`, `SessionExpired`.
@@ -286,20 +320,20 @@ export interface SessionStore extends AsyncDisposable {
    */
   closeSession(sessionId: string): Promise<void>;
   /** Lists live sessions ordered by id, paged; optionally only one owner's. Does not slide TTLs. */
-  listSessions(options?: ListSessionsOptions): Promise<Page & { readonly sessions: readonly SessionRecord[] }>;
+  listSessions(options?: StoreListSessionsOptions): Promise<Page & { readonly sessions: readonly SessionRecord[] }>;
 
   /**
    * Registers a variable (version 0, id `var_<name>_<random>`); type and
    * constraints are compiled and the value validated by the types engine.
    * @throws `AlreadyExists` (name), `InvalidArgument` (name, type or constraints, with violations),
-   * `ValidationFailed` (value, with violations), `ResourceExhausted` (`maxVariablesPerSession`, `maxValueBytes`).
+   * `ValidationError` (value, with violations), `ResourceExhausted` (`maxVariablesPerSession`, `maxValueBytes`).
    */
-  registerVariable(sessionId: string, input: RegisterVariableInput): Promise<VariableRecord>;
+  registerVariable(sessionId: string, input: RegisterVariableInput): Promise<StoredVariable>;
   /**
    * Returns one variable by name or id (a name wins if a name equals another variable's id).
    * @throws `VariableNotFound`.
    */
-  getVariable(sessionId: string, identifier: string): Promise<VariableRecord>;
+  getVariable(sessionId: string, identifier: string): Promise<StoredVariable>;
   /**
    * Returns the variables among the identifiers (keyed by the identifier used)
    * and the identifiers that named none, in request order.
@@ -307,11 +341,11 @@ export interface SessionStore extends AsyncDisposable {
   getVariables(
     sessionId: string,
     identifiers: readonly string[],
-  ): Promise<{ readonly found: ReadonlyMap<string, VariableRecord>; readonly missing: readonly string[] }>;
+  ): Promise<{ readonly found: ReadonlyMap<string, StoredVariable>; readonly missing: readonly string[] }>;
   /**
    * Validates and writes a new value (version + 1), recording the previous
    * version in history.
-   * @throws `VariableNotFound`, `ValidationFailed`, `VersionConflict` (with `currentVersion`),
+   * @throws `VariableNotFound`, `ValidationError`, `VersionConflict` (with `currentVersion`),
    * `ResourceExhausted` (`maxValueBytes`).
    */
   updateVariable(
@@ -319,7 +353,7 @@ export interface SessionStore extends AsyncDisposable {
     identifier: string,
     value: unknown,
     options?: UpdateVariableOptions,
-  ): Promise<VariableRecord>;
+  ): Promise<StoredVariable>;
   /**
    * Updates several variables. Atomic: everything is validated first and
    * applied all together or not at all; a failure throws one `StoreError`
@@ -337,7 +371,7 @@ export interface SessionStore extends AsyncDisposable {
    * Deletes a variable and its history; returns its last state.
    * @throws `VariableNotFound`.
    */
-  deleteVariable(sessionId: string, identifier: string): Promise<VariableRecord>;
+  deleteVariable(sessionId: string, identifier: string): Promise<StoredVariable>;
   /**
    * Lists variables ordered by name, filtered by an anchored glob, paged.
    * Page tokens are stable under concurrent inserts and deletes.
@@ -346,13 +380,17 @@ export interface SessionStore extends AsyncDisposable {
   listVariables(
     sessionId: string,
     options?: ListVariablesOptions,
-  ): Promise<Page & { readonly variables: readonly VariableRecord[] }>;
+  ): Promise<Page & { readonly variables: readonly StoredVariable[] }>;
   /**
    * Returns a variable's retained history, newest first (the current version
    * first); at most `historyDepth` entries.
    * @throws `VariableNotFound`.
    */
-  getHistory(sessionId: string, identifier: string, options?: GetHistoryOptions): Promise<readonly HistoryEntry[]>;
+  getHistory(
+    sessionId: string,
+    identifier: string,
+    options?: GetHistoryOptions,
+  ): Promise<readonly StoredHistoryEntry[]>;
   /**
    * Writes the value the variable had at `version` as a new version.
    * @throws `VariableNotFound` (also a version no longer retained), `VersionConflict`.
@@ -362,7 +400,7 @@ export interface SessionStore extends AsyncDisposable {
     identifier: string,
     version: number,
     options?: RollbackVariableOptions,
-  ): Promise<VariableRecord>;
+  ): Promise<StoredVariable>;
   /**
    * Read-modify-write helper built on `expectedVersion`: calls `fn` with the
    * current record and writes its result, retrying on `VersionConflict` up to
@@ -372,9 +410,9 @@ export interface SessionStore extends AsyncDisposable {
   modifyVariable(
     sessionId: string,
     identifier: string,
-    fn: (current: VariableRecord) => unknown,
+    fn: (current: StoredVariable) => unknown,
     options?: ModifyVariableOptions,
-  ): Promise<VariableRecord>;
+  ): Promise<StoredVariable>;
   /**
    * Streams the session's variable changes: `initial` events (when asked),
    * retained changes after `sinceRevision` (when given), one `synced` event
@@ -386,7 +424,7 @@ export interface SessionStore extends AsyncDisposable {
    * (`maxWatchersPerSession`), `StoreClosed`. Aborting `signal` or breaking
    * out of the loop ends it cleanly and frees its buffer at once.
    */
-  watch(sessionId: string, options?: WatchOptions): AsyncIterable<WatchEvent>;
+  watch(sessionId: string, options?: StoreWatchOptions): AsyncIterable<WatchEvent>;
 
   /**
    * Registers a tool in a session, or globally (visible to every session) with

@@ -1,44 +1,13 @@
 /**
- * The closed list of failures a {@link SessionStore} reports. Each maps to one
- * wire error type / status code in the server:
- *
- * - `SessionNotFound`: no such session, or it was closed (NOT_FOUND).
- * - `SessionExpired`: the session existed but expired after its idle TTL (NOT_FOUND).
- * - `AlreadyExists`: a session, variable or tool of that name/id exists (ALREADY_EXISTS).
- * - `VariableNotFound`: no such variable, or a rollback version no longer retained (NOT_FOUND).
- * - `ValidationFailed`: a value failed its type or constraints; see `violations` (INVALID_ARGUMENT).
- * - `VersionConflict`: `expectedVersion` did not match; see `currentVersion` (ABORTED).
- * - `Compacted`: a watch asked to resume before the retained window; see `oldestRevision` (OUT_OF_RANGE).
- * - `WatcherOverflow`: a watcher fell behind its buffer; resume from `lastRevision` (RESOURCE_EXHAUSTED).
- * - `ResourceExhausted`: a configured limit was reached; `limit` names it (RESOURCE_EXHAUSTED).
- * - `InvalidArgument`: a malformed request (bad name, bad type/constraints, bad page token) (INVALID_ARGUMENT).
- * - `ToolNotFound`: no such tool visible to the session (NOT_FOUND).
- * - `StoreClosed`: the store was closed (`close()`); nothing more is served (UNAVAILABLE).
+ * Every {@link StoreErrorType}, in declaration order (the source of the type;
+ * handy for exhaustive mappings and tests).
  */
-export type StoreErrorType =
-  | 'SessionNotFound'
-  | 'SessionExpired'
-  | 'AlreadyExists'
-  | 'VariableNotFound'
-  | 'ValidationFailed'
-  | 'VersionConflict'
-  | 'Compacted'
-  | 'WatcherOverflow'
-  | 'ResourceExhausted'
-  | 'InvalidArgument'
-  | 'ToolNotFound'
-  | 'StoreClosed';
-
-/**
- * Every {@link StoreErrorType}, in declaration order (handy for exhaustive
- * mappings and tests).
- */
-export const STORE_ERROR_TYPES: readonly StoreErrorType[] = Object.freeze([
+export const STORE_ERROR_TYPES = Object.freeze([
   'SessionNotFound',
   'SessionExpired',
   'AlreadyExists',
   'VariableNotFound',
-  'ValidationFailed',
+  'ValidationError',
   'VersionConflict',
   'Compacted',
   'WatcherOverflow',
@@ -47,6 +16,42 @@ export const STORE_ERROR_TYPES: readonly StoreErrorType[] = Object.freeze([
   'ToolNotFound',
   'StoreClosed',
 ] as const);
+
+/**
+ * The closed list of failures a {@link SessionStore} reports. Each maps to one
+ * wire error type / status code in the server:
+ *
+ * - `SessionNotFound`: no such session, or it was closed (NOT_FOUND).
+ * - `SessionExpired`: the session existed but expired after its idle TTL (NOT_FOUND).
+ * - `AlreadyExists`: a session, variable or tool of that name/id exists (ALREADY_EXISTS).
+ * - `VariableNotFound`: no such variable, or a rollback version no longer retained (NOT_FOUND).
+ * - `ValidationError`: a value failed its type or constraints; see `violations` (INVALID_ARGUMENT).
+ *   Formerly `ValidationFailed`, which the constructor and {@link isStoreError} still accept.
+ * - `VersionConflict`: `expectedVersion` did not match; see `currentVersion` (ABORTED).
+ * - `Compacted`: a watch asked to resume before the retained window; see `oldestRevision` (OUT_OF_RANGE).
+ * - `WatcherOverflow`: a watcher fell behind its buffer; resume from `lastRevision` (RESOURCE_EXHAUSTED).
+ * - `ResourceExhausted`: a configured limit was reached; `limit` names it (RESOURCE_EXHAUSTED).
+ * - `InvalidArgument`: a malformed request (bad name, bad type/constraints, bad page token) (INVALID_ARGUMENT).
+ * - `ToolNotFound`: no such tool visible to the session (NOT_FOUND).
+ * - `StoreClosed`: the store was closed (`close()`); nothing more is served (UNAVAILABLE).
+ */
+export type StoreErrorType = (typeof STORE_ERROR_TYPES)[number];
+
+/**
+ * Old names of {@link StoreErrorType}s, still accepted by the {@link StoreError}
+ * constructor (which stores the new name) and by {@link isStoreError} (which
+ * matches either name, also of an error thrown by an older copy of this package).
+ */
+const DEPRECATED_TYPES: Readonly<Record<string, StoreErrorType>> = Object.freeze({
+  ValidationFailed: 'ValidationError',
+});
+
+/** The current name of a type given by its current or its deprecated name (`undefined` for neither). */
+function currentType(type: unknown): StoreErrorType | undefined {
+  if (typeof type !== 'string') return undefined;
+  if ((STORE_ERROR_TYPES as readonly string[]).includes(type)) return type as StoreErrorType;
+  return Object.hasOwn(DEPRECATED_TYPES, type) ? DEPRECATED_TYPES[type] : undefined;
+}
 
 /**
  * One failed field: a constraint of a value, or one entry of an atomic batch
@@ -113,10 +118,13 @@ export class StoreError extends Error {
   /** The name of the limit that was reached (`ResourceExhausted` only). */
   readonly limit: string | undefined;
 
+  /** @deprecated `ValidationFailed` is now `ValidationError`; the error's `type` is `ValidationError`. */
+  constructor(type: 'ValidationFailed', message: string, options?: StoreErrorOptions);
   /** Creates a store error; `options` carries the typed extras. */
-  constructor(type: StoreErrorType, message: string, options: StoreErrorOptions = {}) {
+  constructor(type: StoreErrorType, message: string, options?: StoreErrorOptions);
+  constructor(type: StoreErrorType | 'ValidationFailed', message: string, options: StoreErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.type = type;
+    this.type = currentType(type) ?? (type as StoreErrorType);
     this.details = Object.freeze({ ...(options.details ?? {}) });
     this.violations = Object.freeze([...(options.violations ?? [])]);
     this.currentVersion = options.currentVersion;
@@ -133,10 +141,17 @@ export class StoreError extends Error {
  * @example
  * if (isStoreError(err, 'VersionConflict')) retryWith(err.currentVersion);
  */
-export function isStoreError(err: unknown, type?: StoreErrorType): err is StoreError {
+export function isStoreError(err: unknown, type?: StoreErrorType): err is StoreError;
+/**
+ * @deprecated `ValidationFailed` is now `ValidationError`; both names match an
+ * error of either name.
+ */
+export function isStoreError(err: unknown, type: 'ValidationFailed'): err is StoreError;
+export function isStoreError(err: unknown, type?: StoreErrorType | 'ValidationFailed'): err is StoreError {
   if (typeof err !== 'object' || err === null) return false;
   const e = err as { name?: unknown; type?: unknown };
-  if (e.name !== 'StoreError' || typeof e.type !== 'string') return false;
-  if (!(STORE_ERROR_TYPES as readonly string[]).includes(e.type)) return false;
-  return type === undefined || e.type === type;
+  if (e.name !== 'StoreError') return false;
+  const actual = currentType(e.type);
+  if (actual === undefined) return false;
+  return type === undefined || actual === currentType(type);
 }

@@ -1,30 +1,16 @@
 import { once } from 'node:events';
 import net from 'node:net';
-
-/** Which way a fault acts: `upstream` is client→target, `downstream` is target→client. */
-export type FaultDirection = 'upstream' | 'downstream' | 'both';
-
-/**
- * A fault a {@link FaultProxy} applies to the traffic it forwards. Several faults combine
- * (for example latency plus a bandwidth cap); `direction` defaults to `"both"`.
- *
- * - `latency`: every chunk is delivered `ms` later (order is kept).
- * - `bandwidth`: delivery is capped at `bytesPerSecond` per connection and direction.
- * - `cut-after`: after `bytes` more bytes were forwarded on a connection (counted from when the
- *   fault was set, or from the connection's start; in the given direction), the connection is cut
- *   with a TCP reset (`how: "reset"`, default) or a clean close (`how: "close"`).
- * - `reset`: every current connection is reset now, and new ones are reset on accept.
- * - `close`: every current connection is closed cleanly (FIN) now, and new ones on accept.
- * - `blackhole`: sockets stay open but nothing is delivered (bytes are discarded, so a connection
- *   that lost bytes is usually unusable after the fault is cleared: drop it).
- */
-export type Fault =
-  | { type: 'latency'; ms: number; direction?: FaultDirection }
-  | { type: 'bandwidth'; bytesPerSecond: number; direction?: FaultDirection }
-  | { type: 'cut-after'; bytes: number; direction?: FaultDirection; how?: 'reset' | 'close' }
-  | { type: 'reset' }
-  | { type: 'close' }
-  | { type: 'blackhole'; direction?: FaultDirection };
+import {
+  activeFaults,
+  CUTS,
+  quotedList,
+  validateFault,
+  type ActiveFaults,
+  type Cut,
+  type Direction,
+  type Fault,
+} from './faults.js';
+import { Connection, type ConnectionOwner } from './proxied-connection.js';
 
 /** Options of {@link FaultProxy.start}. */
 export interface FaultProxyOptions {
@@ -50,235 +36,6 @@ export interface FaultProxyStats {
   discardedBytes: number;
 }
 
-type Direction = 'upstream' | 'downstream';
-type Cut = 'reset' | 'close';
-
-const HIGH_WATER_BYTES = 1 << 20;
-const LOW_WATER_BYTES = 256 << 10;
-
-function appliesTo(fault: { direction?: FaultDirection }, dir: Direction): boolean {
-  const d = fault.direction ?? 'both';
-  return d === 'both' || d === dir;
-}
-
-function validateFault(fault: Fault): Fault {
-  const bad = (msg: string): never => {
-    throw new RangeError(`FaultProxy fault ${JSON.stringify(fault)}: ${msg}`);
-  };
-  if (fault === null || typeof fault !== 'object') bad('a fault is an object with a "type"');
-  const direction = (fault as { direction?: unknown }).direction;
-  if (direction !== undefined && direction !== 'upstream' && direction !== 'downstream' && direction !== 'both') {
-    bad('direction must be "upstream", "downstream" or "both"');
-  }
-  switch (fault.type) {
-    case 'latency':
-      if (!(Number.isFinite(fault.ms) && fault.ms >= 0)) bad('ms must be a finite number >= 0');
-      break;
-    case 'bandwidth':
-      if (!(Number.isFinite(fault.bytesPerSecond) && fault.bytesPerSecond > 0)) {
-        bad('bytesPerSecond must be a finite number > 0');
-      }
-      break;
-    case 'cut-after':
-      if (!(Number.isInteger(fault.bytes) && fault.bytes >= 0)) bad('bytes must be an integer >= 0');
-      if (fault.how !== undefined && fault.how !== 'reset' && fault.how !== 'close') {
-        bad('how must be "reset" or "close"');
-      }
-      break;
-    case 'reset':
-    case 'close':
-    case 'blackhole':
-      break;
-    default:
-      bad('type must be one of latency, bandwidth, cut-after, reset, close, blackhole');
-  }
-  return fault;
-}
-
-interface Queued {
-  chunk: Buffer;
-  at: number;
-  cut?: Cut;
-}
-
-/** One direction of a proxied connection. */
-class Pipe {
-  readonly #queue: Queued[] = [];
-  #queuedBytes = 0;
-  #timer: NodeJS.Timeout | undefined;
-  #bandwidthCursor = 0;
-  #waitingDrain = false;
-  #srcEnded = false;
-  #cutting = false;
-
-  constructor(
-    readonly dir: Direction,
-    readonly src: net.Socket,
-    readonly dst: net.Socket,
-    readonly conn: Connection,
-  ) {
-    src.on('data', (chunk: Buffer) => this.#onData(chunk));
-    src.on('end', () => {
-      this.#srcEnded = true;
-      this.#flush();
-    });
-  }
-
-  #onData(chunk: Buffer): void {
-    if (this.#cutting || this.conn.terminated) return;
-    const faults = this.conn.proxy.faultsFor(this.dir);
-    if (faults.blackhole) {
-      this.conn.proxy.discard(chunk.length);
-      return;
-    }
-    let cut: Cut | undefined;
-    if (faults.cut) {
-      const remaining = faults.cut.bytes - this.conn.cutCounted;
-      if (chunk.length >= remaining) {
-        chunk = chunk.subarray(0, Math.max(0, remaining));
-        cut = faults.cut.how ?? 'reset';
-        this.#cutting = true;
-      }
-      this.conn.cutCounted += chunk.length;
-    }
-    const now = Date.now();
-    const latency = faults.latencyMs;
-    const rate = faults.bytesPerSecond;
-    if (rate === undefined) {
-      this.#enqueue({ chunk, at: now + latency, ...(cut ? { cut } : {}) });
-    } else {
-      // Deliver in slices of about 20 ms worth of bandwidth, so the cap is smooth.
-      const slice = Math.max(1, Math.ceil(rate / 50));
-      let offset = 0;
-      do {
-        const part = chunk.subarray(offset, offset + slice);
-        offset += part.length;
-        const start = Math.max(now + latency, this.#bandwidthCursor);
-        this.#bandwidthCursor = start + (part.length * 1000) / rate;
-        const last = offset >= chunk.length;
-        this.#enqueue({ chunk: part, at: Math.ceil(this.#bandwidthCursor), ...(cut && last ? { cut } : {}) });
-      } while (offset < chunk.length);
-    }
-    this.#flush();
-  }
-
-  #enqueue(item: Queued): void {
-    this.#queue.push(item);
-    this.#queuedBytes += item.chunk.length;
-    if (this.#queuedBytes > HIGH_WATER_BYTES && !this.src.isPaused()) this.src.pause();
-  }
-
-  #flush(): void {
-    if (this.#timer) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
-    if (this.conn.terminated) return;
-    const now = Date.now();
-    while (!this.#waitingDrain && this.#queue.length > 0) {
-      const head = this.#queue[0]!;
-      if (head.at > now) {
-        this.#timer = setTimeout(() => this.#flush(), head.at - now);
-        this.#timer.unref();
-        return;
-      }
-      this.#queue.shift();
-      this.#queuedBytes -= head.chunk.length;
-      const cut = head.cut;
-      if (cut) {
-        const terminate = (): void => this.conn.terminate(cut);
-        if (head.chunk.length > 0 && this.dst.writable) {
-          this.conn.proxy.count(this.dir, head.chunk.length);
-          this.dst.write(head.chunk, terminate);
-        } else {
-          terminate();
-        }
-        return;
-      }
-      if (!this.dst.writable) continue;
-      this.conn.proxy.count(this.dir, head.chunk.length);
-      if (!this.dst.write(head.chunk)) {
-        this.#waitingDrain = true;
-        if (!this.src.isPaused()) this.src.pause();
-        this.dst.once('drain', () => {
-          this.#waitingDrain = false;
-          this.#flush();
-        });
-      }
-    }
-    if (!this.#waitingDrain && this.#queuedBytes <= LOW_WATER_BYTES && this.src.isPaused()) this.src.resume();
-    if (this.#queue.length === 0 && this.#srcEnded && !this.#cutting && this.dst.writable) this.dst.end();
-  }
-
-  dispose(): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#queue.length = 0;
-    this.#queuedBytes = 0;
-  }
-}
-
-/** A client connection and its connection to the target. */
-class Connection {
-  terminated = false;
-  cutCounted = 0;
-  readonly #pipes: Pipe[];
-
-  constructor(
-    readonly proxy: FaultProxy,
-    readonly client: net.Socket,
-    readonly upstream: net.Socket,
-  ) {
-    for (const s of [client, upstream]) s.setNoDelay(true);
-    this.#pipes = [new Pipe('upstream', client, upstream, this), new Pipe('downstream', upstream, client, this)];
-    // A reset or error on one side resets the other; a normal close of both sides ends it.
-    const onError = (err: NodeJS.ErrnoException): void => {
-      this.terminate(err.code === 'ECONNRESET' || err.code === 'ECONNREFUSED' ? 'reset' : 'destroy');
-    };
-    client.on('error', onError);
-    upstream.on('error', onError);
-    let closed = 0;
-    const onClose = (): void => {
-      if (++closed === 2) this.#dispose();
-    };
-    client.on('close', onClose);
-    upstream.on('close', onClose);
-  }
-
-  /** Cuts the connection: TCP reset, clean close (FIN), or plain destroy. Idempotent. */
-  terminate(how: Cut | 'destroy'): void {
-    if (this.terminated) return;
-    this.terminated = true;
-    for (const p of this.#pipes) p.dispose();
-    for (const s of [this.client, this.upstream]) {
-      if (s.destroyed) continue;
-      if (how === 'reset') {
-        // resetAndDestroy needs a connected TCP handle; a socket still connecting is destroyed.
-        if (s.connecting) s.destroy();
-        else s.resetAndDestroy();
-      } else if (how === 'close') {
-        s.pause();
-        s.end(() => s.destroy());
-      } else {
-        s.destroy();
-      }
-    }
-  }
-
-  #dispose(): void {
-    this.terminated = true;
-    for (const p of this.#pipes) p.dispose();
-    this.proxy.forget(this);
-  }
-}
-
-interface ActiveFaults {
-  latencyMs: number;
-  bytesPerSecond: number | undefined;
-  blackhole: boolean;
-  cut: { bytes: number; how?: Cut } | undefined;
-}
-
 /**
  * A TCP proxy in front of a server with faults that can be switched while connections are live:
  * latency, bandwidth cap, cut after N bytes, TCP reset, clean close, silent blackhole, and
@@ -290,7 +47,7 @@ interface ActiveFaults {
  * const client = createBridgeClient({ baseUrl: proxy.url });
  * proxy.setFault({ type: 'cut-after', bytes: 1000, direction: 'downstream' });
  */
-export class FaultProxy implements AsyncDisposable {
+export class FaultProxy implements AsyncDisposable, ConnectionOwner {
   /** URL of the proxy: the target URL's scheme with the proxy's host and port. */
   readonly url: string;
   /** Port the proxy listens on. */
@@ -323,7 +80,7 @@ export class FaultProxy implements AsyncDisposable {
     this.url = `${protocol}//${host.includes(':') ? `[${host}]` : host}:${port}`;
     this.#targetHost = target.host;
     this.#targetPort = target.port;
-    this.#active = { upstream: FaultProxy.#compute([], 'upstream'), downstream: FaultProxy.#compute([], 'downstream') };
+    this.#active = { upstream: activeFaults([], 'upstream'), downstream: activeFaults([], 'downstream') };
     server.on('connection', (socket) => this.#accept(socket));
   }
 
@@ -368,8 +125,8 @@ export class FaultProxy implements AsyncDisposable {
     const list = (Array.isArray(fault) ? [...(fault as readonly Fault[])] : [fault as Fault]).map(validateFault);
     this.#faults = list;
     this.#active = {
-      upstream: FaultProxy.#compute(list, 'upstream'),
-      downstream: FaultProxy.#compute(list, 'downstream'),
+      upstream: activeFaults(list, 'upstream'),
+      downstream: activeFaults(list, 'downstream'),
     };
     for (const c of this.#connections) c.cutCounted = 0;
     const cut = this.#instantCut();
@@ -390,9 +147,9 @@ export class FaultProxy implements AsyncDisposable {
    * Cuts every current connection (new ones are accepted as usual): with a TCP reset
    * (default) or a clean close.
    */
-  dropConnections(how: 'reset' | 'close' = 'reset'): void {
-    if (how !== 'reset' && how !== 'close') {
-      throw new RangeError(`FaultProxy.dropConnections(how): how must be "reset" or "close", got ${String(how)}`);
+  dropConnections(how: Cut = 'reset'): void {
+    if (!CUTS.includes(how)) {
+      throw new RangeError(`FaultProxy.dropConnections(how): how must be ${quotedList(CUTS)}, got ${String(how)}`);
     }
     for (const c of [...this.#connections]) c.terminate(how);
   }
@@ -470,20 +227,6 @@ export class FaultProxy implements AsyncDisposable {
     }
     const upstream = net.connect({ host: this.#targetHost, port: this.#targetPort, allowHalfOpen: true });
     this.#connections.add(new Connection(this, client, upstream));
-  }
-
-  static #compute(faults: readonly Fault[], dir: Direction): ActiveFaults {
-    const active: ActiveFaults = { latencyMs: 0, bytesPerSecond: undefined, blackhole: false, cut: undefined };
-    for (const f of faults) {
-      if (f.type === 'latency' && appliesTo(f, dir)) active.latencyMs += f.ms;
-      else if (f.type === 'bandwidth' && appliesTo(f, dir)) {
-        active.bytesPerSecond = Math.min(active.bytesPerSecond ?? Infinity, f.bytesPerSecond);
-      } else if (f.type === 'blackhole' && appliesTo(f, dir)) active.blackhole = true;
-      else if (f.type === 'cut-after' && appliesTo(f, dir)) {
-        active.cut = f.how ? { bytes: f.bytes, how: f.how } : { bytes: f.bytes };
-      }
-    }
-    return active;
   }
 }
 

@@ -10,7 +10,8 @@ export type InProcessServerOptions = BridgeServerOptions & {
   maxLogLines?: number;
 };
 
-type Level = 'error' | 'warn' | 'info' | 'debug';
+/** The levels a BridgeLogger logs at (its methods). */
+type Level = keyof BridgeLogger;
 
 function jsonSafe(_key: string, value: unknown): unknown {
   if (typeof value === 'bigint') return value.toString();

@@ -1,17 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { ownDirectory } from './own-location.js';
 
-// Where this module lives, for an ESM build where `require` does not exist. (`import.meta`
-// cannot be written in code that is also compiled to CommonJS.)
-function ownModuleUrl(): string | undefined {
-  const match = /(file:\/\/\/[^\s)]+?):\d+:\d+/.exec(new Error().stack ?? '');
-  return match?.[1];
-}
-
+/** A `require` that resolves from this package's own folder, in both module formats. */
 function localRequire(): NodeJS.Require {
-  if (typeof require === 'function') return require;
-  return createRequire(ownModuleUrl() ?? join(process.cwd(), 'index.js'));
+  return createRequire(join(ownDirectory, 'server-cli.js'));
 }
 
 /**

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { BridgeLogLevel } from '@unified-bridge/server';
 import { trackChild, untrackChild } from './exit-hooks.js';
 import { waitForServing } from './health.js';
 import { resolveServerCli } from './server-cli.js';
@@ -16,8 +17,8 @@ export interface ServerExit {
   signal: NodeJS.Signals | null;
 }
 
-/** Log level names of the server CLI (`--log-level`). */
-export type ServerLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+/** Log level names of the server CLI (`--log-level`): the server's own `BridgeLogLevel`. */
+export type ServerLogLevel = BridgeLogLevel;
 
 /**
  * Options of {@link startServer}. Every field is optional; server settings are passed to
@@ -90,7 +91,7 @@ function eachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => void)
   });
 }
 
-function positive(name: string, value: unknown, integer = false): void {
+function positive(name: string, value: unknown, { integer = false }: { integer?: boolean } = {}): void {
   if (value === undefined) return;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
     throw new RangeError(
@@ -99,7 +100,7 @@ function positive(name: string, value: unknown, integer = false): void {
   }
 }
 
-function stringList(name: string, value: unknown, nonEmpty: boolean): readonly string[] {
+function stringList(name: string, value: unknown, { nonEmpty }: { nonEmpty: boolean }): readonly string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && (!nonEmpty || v.length > 0))) {
     throw new TypeError(`startServer(): options.${name} must be an array of ${nonEmpty ? 'non-empty ' : ''}strings`);
@@ -108,7 +109,7 @@ function stringList(name: string, value: unknown, nonEmpty: boolean): readonly s
 }
 
 function cliArgs(options: StartServerOptions): string[] {
-  positive('maxMessageBytes', options.maxMessageBytes, true);
+  positive('maxMessageBytes', options.maxMessageBytes, { integer: true });
   positive('sessionTtlMs', options.sessionTtlMs);
   if (options.sessionTtlMs !== undefined && options.sessionTtlMs % 1000 !== 0) {
     const s = Math.max(1, Math.round(options.sessionTtlMs / 1000));
@@ -118,7 +119,7 @@ function cliArgs(options: StartServerOptions): string[] {
     );
   }
   positive('startupTimeoutMs', options.startupTimeoutMs);
-  positive('maxLogLines', options.maxLogLines, true);
+  positive('maxLogLines', options.maxLogLines, { integer: true });
   if (options.serverGraceMs !== undefined && !(Number.isInteger(options.serverGraceMs) && options.serverGraceMs >= 0)) {
     throw new RangeError(
       `startServer(): options.serverGraceMs must be an integer >= 0, got ${String(options.serverGraceMs)}`,
@@ -130,12 +131,13 @@ function cliArgs(options: StartServerOptions): string[] {
     );
   }
   const args = ['serve', '--host', options.host ?? '127.0.0.1', '--port', '0'];
-  for (const token of stringList('authTokens', options.authTokens, true)) args.push('--auth-token', token);
+  for (const token of stringList('authTokens', options.authTokens, { nonEmpty: true }))
+    args.push('--auth-token', token);
   if (options.maxMessageBytes !== undefined) args.push('--max-message-bytes', String(options.maxMessageBytes));
   if (options.sessionTtlMs !== undefined) args.push('--session-ttl', String(options.sessionTtlMs / 1000));
   if (options.serverGraceMs !== undefined) args.push('--grace-ms', String(options.serverGraceMs));
   if (options.logLevel !== undefined) args.push('--log-level', options.logLevel);
-  args.push(...stringList('args', options.args, false));
+  args.push(...stringList('args', options.args, { nonEmpty: false }));
   return args;
 }
 

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { orderStatistics, type OrderStatistics } from './order-statistics.js';
 
 /**
  * Collects durations in milliseconds and summarises them (min, median, p99, max), for tests
@@ -12,7 +13,7 @@ import { performance } from 'node:perf_hooks';
  */
 export class Timings {
   readonly #samples: number[] = [];
-  #sorted: number[] | undefined;
+  #stats: OrderStatistics | undefined;
 
   /**
    * @param label - name printed by {@link Timings.summary}; default `"timings"`.
@@ -25,7 +26,7 @@ export class Timings {
       throw new RangeError(`Timings.add(ms): ms must be a finite number >= 0, got ${String(ms)}`);
     }
     this.#samples.push(ms);
-    this.#sorted = undefined;
+    this.#stats = undefined;
     return this;
   }
 
@@ -54,13 +55,12 @@ export class Timings {
 
   /** Smallest sample; `NaN` when empty. */
   get min(): number {
-    return this.#ordered()[0] ?? Number.NaN;
+    return this.#ordered().min;
   }
 
   /** Largest sample; `NaN` when empty. */
   get max(): number {
-    const s = this.#ordered();
-    return s[s.length - 1] ?? Number.NaN;
+    return this.#ordered().max;
   }
 
   /** Arithmetic mean; `NaN` when empty. */
@@ -71,11 +71,7 @@ export class Timings {
 
   /** Median (the mean of the two middle samples for an even count); `NaN` when empty. */
   get median(): number {
-    const s = this.#ordered();
-    const n = s.length;
-    if (n === 0) return Number.NaN;
-    const mid = n >> 1;
-    return n % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+    return this.#ordered().median;
   }
 
   /** 99th percentile (nearest rank); `NaN` when empty. */
@@ -91,10 +87,7 @@ export class Timings {
     if (typeof p !== 'number' || !(p >= 0 && p <= 100)) {
       throw new RangeError(`Timings.percentile(p): p must be between 0 and 100, got ${String(p)}`);
     }
-    const s = this.#ordered();
-    if (s.length === 0) return Number.NaN;
-    const rank = Math.max(1, Math.ceil((p / 100) * s.length));
-    return s[rank - 1]!;
+    return this.#ordered().percentile(p);
   }
 
   /** One line such as `get: n=100 min=0.21ms median=0.30ms p99=1.10ms max=1.52ms`. */
@@ -117,8 +110,8 @@ export class Timings {
     };
   }
 
-  #ordered(): number[] {
-    this.#sorted ??= [...this.#samples].sort((a, b) => a - b);
-    return this.#sorted;
+  #ordered(): OrderStatistics {
+    this.#stats ??= orderStatistics(this.#samples);
+    return this.#stats;
   }
 }

@@ -3,7 +3,15 @@ import { join } from 'node:path';
 
 // Imports the built entry points by package name and checks their export lists exactly, so
 // internals never become API by accident; ESM is checked in a child process.
-const ROOT = ['FaultProxy', 'InProcessServer', 'StartedServer', 'Timings', 'startInProcessServer', 'startServer'];
+const ROOT = [
+  'FaultProxy',
+  'InProcessServer',
+  'StartedServer',
+  'Timings',
+  'orderStatistics',
+  'startInProcessServer',
+  'startServer',
+];
 const JEST = ['BRIDGE_URL_ENV', 'createGlobalSetup', 'createGlobalTeardown', 'useBridgeServer', 'withSession'];
 
 describe('package exports', () => {

@@ -91,16 +91,22 @@ describe('startServer (real unified-bridge CLI)', () => {
     expect(err.message).toContain('--- server output');
   });
 
-  it('should resolve the CLI from the ESM build too', async () => {
+  // Each build finds its own folder through its own shim (own-location.ts / own-location-esm.mts).
+  it.each([
+    ['ESM', 'module', "import { startServer } from '@unified-bridge/testing';"],
+    ['CommonJS', 'commonjs', "const { startServer } = require('@unified-bridge/testing');"],
+  ])('should resolve the CLI from the %s build too', async (_format, inputType, load) => {
     const script = `
-      import { startServer } from '@unified-bridge/testing';
-      const s = await startServer();
-      const exit = await s.stop();
-      console.log(JSON.stringify({ url: s.url, exit }));`;
+      ${load}
+      (async () => {
+        const s = await startServer();
+        const exit = await s.stop();
+        console.log(JSON.stringify({ url: s.url, exit }));
+      })();`;
     const out = await new Promise<string>((resolve, reject) =>
       execFile(
         process.execPath,
-        ['--input-type=module', '-e', script],
+        [`--input-type=${inputType}`, '-e', script],
         { cwd: join(__dirname, '..') },
         (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
       ),

@@ -26,22 +26,18 @@ function one(v: Violation): Result {
   return { ok: false, violations: [v] };
 }
 
-function below(value: number | bigint, min: number | bigint): Violation {
+/** `value 1.5 is above maximum 1` (constraint `max`) or `value -1 is below minimum 0` (constraint `min`). */
+function outOfRange(constraint: 'min' | 'max', value: number | bigint, bound: number | bigint): Violation {
+  const side = constraint === 'min' ? 'below minimum' : 'above maximum';
   return {
-    constraint: 'min',
-    message: `value ${formatValue(value)} is below minimum ${formatValue(min)}`,
-    expected: min,
+    constraint,
+    message: `value ${formatValue(value)} is ${side} ${formatValue(bound)}`,
+    expected: bound,
     actual: value,
   };
 }
-function above(value: number | bigint, max: number | bigint): Violation {
-  return {
-    constraint: 'max',
-    message: `value ${formatValue(value)} is above maximum ${formatValue(max)}`,
-    expected: max,
-    actual: value,
-  };
-}
+const below = (value: number | bigint, min: number | bigint): Violation => outOfRange('min', value, min);
+const above = (value: number | bigint, max: number | bigint): Violation => outOfRange('max', value, max);
 
 function orderCheck(c: Readonly<Constraints>, lo: string, hi: string): Violation[] {
   const a = c[lo];
@@ -199,7 +195,11 @@ const nonNegativeInt = (example: number): ConstraintDefinition => ({
   expects: 'a non-negative integer (counted in Unicode code points)',
   example,
 });
-const stringList = (expects: string, example: string[], required = false): ConstraintDefinition => ({
+const stringList = (
+  expects: string,
+  example: string[],
+  { required = false }: { readonly required?: boolean } = {},
+): ConstraintDefinition => ({
   schema: { type: 'array', items: { type: 'string' }, minItems: 1, uniqueItems: true },
   expects,
   example,
@@ -330,7 +330,7 @@ function oneOfValidator(
   typeName: string,
   constraint: string,
   allowed: readonly string[] | undefined,
-  allowEmpty: boolean,
+  { allowEmpty }: { readonly allowEmpty: boolean },
 ): (value: unknown) => ValidationResult<string> {
   const set = allowed ? new Set(allowed) : undefined;
   const text = allowed ? formatList(allowed) : '';
@@ -360,9 +360,9 @@ export const choiceType: TypeDefinition<string> = {
   name: 'choice',
   description: 'one string out of a fixed list',
   constraints: {
-    choices: stringList('a non-empty array of distinct strings', ['fast', 'accurate'], true),
+    choices: stringList('a non-empty array of distinct strings', ['fast', 'accurate'], { required: true }),
   },
-  compile: (c) => oneOfValidator('choice', 'choices', c['choices'] as string[], true),
+  compile: (c) => oneOfValidator('choice', 'choices', c['choices'] as string[], { allowEmpty: true }),
   toWire: (value: string) => stringToWire(value),
 };
 
@@ -372,6 +372,9 @@ export const moduleType: TypeDefinition<string> = {
   constraints: {
     allowed_modules: stringList('a non-empty array of distinct module names', ['Predict', 'ChainOfThought']),
   },
-  compile: (c) => oneOfValidator('module', 'allowed_modules', c['allowed_modules'] as string[] | undefined, false),
+  compile: (c) =>
+    oneOfValidator('module', 'allowed_modules', c['allowed_modules'] as string[] | undefined, {
+      allowEmpty: false,
+    }),
   toWire: (value: string) => stringToWire(value),
 };

@@ -4,7 +4,8 @@ import { INT64_MAX, INT64_MIN, jsonToWire, tensorToWire } from './codec.js';
 import { formatList, formatShape, formatValue } from './format.js';
 import { checkJsonValue } from './json-value.js';
 import { buildSchemaValidator, type SchemaValidator } from './schema.js';
-import { DTYPE_TAG, DTYPES, dtypeOfTypedArray, isDtype, typedArrayTag, type TensorData } from './tensor-data.js';
+import { DTYPE_TAG, dtypeOfTypedArray, isDtype, typedArrayTag, type TensorData } from './tensor-data.js';
+import { DTYPES } from './types.js';
 import { cannotConvert } from './builtin-scalars.js';
 import type { Dtype, TensorValue, TypeDefinition, ValidationResult, Violation } from './types.js';
 
@@ -128,6 +129,22 @@ function flatten(data: unknown[]): { shape: number[]; flat: unknown[] } | string
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
 
+/** Fills `out` with the elements if each is an integer (number or bigint) from `min` to `max`, else names the first that is not. */
+function integerElements<T extends Int32Array | Uint8Array>(
+  src: ArrayLike<unknown>,
+  out: T,
+  min: number,
+  max: number,
+): T | { index: number; value: unknown } {
+  for (let i = 0; i < src.length; i++) {
+    const x = src[i];
+    const v = typeof x === 'bigint' ? Number(x) : x;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) return { index: i, value: x };
+    out[i] = v;
+  }
+  return out;
+}
+
 /** Converts elements to the dtype's typed array, lossless only (float32 rounds to nearest, by definition). */
 function convertElements(src: ArrayLike<unknown>, dtype: Dtype): TensorData | { index: number; value: unknown } {
   const n = src.length;
@@ -143,18 +160,8 @@ function convertElements(src: ArrayLike<unknown>, dtype: Dtype): TensorData | { 
       }
       return out;
     }
-    case 'int32': {
-      const out = new Int32Array(n);
-      for (let i = 0; i < n; i++) {
-        const x = src[i];
-        const v = typeof x === 'bigint' ? Number(x) : x;
-        if (typeof v !== 'number' || !Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX) {
-          return { index: i, value: x };
-        }
-        out[i] = v;
-      }
-      return out;
-    }
+    case 'int32':
+      return integerElements(src, new Int32Array(n), INT32_MIN, INT32_MAX);
     case 'int64': {
       const out = new BigInt64Array(n);
       for (let i = 0; i < n; i++) {
@@ -168,16 +175,8 @@ function convertElements(src: ArrayLike<unknown>, dtype: Dtype): TensorData | { 
       }
       return out;
     }
-    case 'uint8': {
-      const out = new Uint8Array(n);
-      for (let i = 0; i < n; i++) {
-        const x = src[i];
-        const v = typeof x === 'bigint' ? Number(x) : x;
-        if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 255) return { index: i, value: x };
-        out[i] = v;
-      }
-      return out;
-    }
+    case 'uint8':
+      return integerElements(src, new Uint8Array(n), 0, 255);
     default: {
       const out = new Uint8Array(n);
       for (let i = 0; i < n; i++) {

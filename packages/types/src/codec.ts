@@ -318,8 +318,8 @@ function lengthDelimited(payload: number): number {
   return 1 + varintSize(payload) + payload;
 }
 
-function jsonSize(value: unknown, depth: number): number {
-  if (depth > MAX_JSON_DEPTH + 1) return 0; // malformed input; normalised values never get here
+/** The wire size of a number, string or boolean Value; undefined for anything else. */
+function scalarSize(value: unknown): number | undefined {
   switch (typeof value) {
     case 'number':
       return 9;
@@ -328,8 +328,14 @@ function jsonSize(value: unknown, depth: number): number {
     case 'boolean':
       return 2;
     default:
-      break;
+      return undefined;
   }
+}
+
+function jsonSize(value: unknown, depth: number): number {
+  if (depth > MAX_JSON_DEPTH + 1) return 0; // malformed input; normalised values never get here
+  const scalar = scalarSize(value);
+  if (scalar !== undefined) return scalar;
   if (value === null || typeof value !== 'object') return 2;
   if (Array.isArray(value)) {
     let inner = 0;
@@ -351,18 +357,9 @@ function jsonSize(value: unknown, depth: number): number {
  */
 export function encodedSize(value: unknown): number {
   try {
-    switch (typeof value) {
-      case 'number':
-        return 9;
-      case 'bigint':
-        return 1 + varintSize(Number(BigInt.asUintN(64, value)));
-      case 'string':
-        return lengthDelimited(utf8Length(value));
-      case 'boolean':
-        return 2;
-      default:
-        break;
-    }
+    if (typeof value === 'bigint') return 1 + varintSize(Number(BigInt.asUintN(64, value)));
+    const scalar = scalarSize(value);
+    if (scalar !== undefined) return scalar;
     if (ArrayBuffer.isView(value)) {
       return lengthDelimited(2 + lengthDelimited(1 + varintSize(value.byteLength)) + lengthDelimited(value.byteLength));
     }

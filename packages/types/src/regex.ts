@@ -102,6 +102,34 @@ const GC_ALIASES: Readonly<Record<string, string>> = {
 
 class Unsupported extends Error {}
 
+/** A token of the source pattern and how RE2 writes it. */
+interface Opener {
+  readonly from: string;
+  readonly to: string;
+  /** True when the token opens a character class that goes on after it. */
+  readonly opensClass?: boolean;
+}
+
+/** Group openers, longest first: a named group `(?<n>` is `(?P<n>` in RE2. */
+const GROUP_OPENERS: readonly Opener[] = [
+  { from: '(?<', to: '(?P<' },
+  { from: '(?:', to: '(?:' },
+  { from: '(', to: '(' },
+];
+
+/** Class openers, longest first: `[^]` (any character) and `[]` (nothing) are whole classes. */
+const CLASS_OPENERS: readonly Opener[] = [
+  { from: '[^]', to: `[${ANY_IN_CLASS}]` },
+  { from: '[]', to: `[^${ANY_IN_CLASS}]` },
+  { from: '[^', to: '[^', opensClass: true },
+  { from: '[', to: '[', opensClass: true },
+];
+
+/** The first opener of `openers` that stands at `i` (the last one is the bare character, always there). */
+function openerAt(p: string, i: number, openers: readonly Opener[]): Opener {
+  return openers.find((o) => p.startsWith(o.from, i)) ?? openers[openers.length - 1]!;
+}
+
 const LOOKAROUND_HINT = 'rewrite it without (?=, (?!, (?<= or (?<!';
 
 /**
@@ -141,16 +169,9 @@ function translate(p: string): string {
         if (p.startsWith('(?<=', i) || p.startsWith('(?<!', i)) {
           throw new Unsupported(`uses a lookbehind, which the linear-time RE2 engine cannot run; ${LOOKAROUND_HINT}`);
         }
-        if (p.startsWith('(?<', i)) {
-          out += '(?P<';
-          i += 3;
-        } else if (p.startsWith('(?:', i)) {
-          out += '(?:';
-          i += 3;
-        } else {
-          out += '(';
-          i += 1;
-        }
+        const t = openerAt(p, i, GROUP_OPENERS);
+        out += t.to;
+        i += t.from.length;
         continue;
       }
       case '.':
@@ -158,22 +179,10 @@ function translate(p: string): string {
         i += 1;
         continue;
       case '[': {
-        if (p.startsWith('[^]', i)) {
-          out += `[${ANY_IN_CLASS}]`;
-          i += 3;
-        } else if (p.startsWith('[]', i)) {
-          out += `[^${ANY_IN_CLASS}]`;
-          i += 2;
-        } else {
-          inClass = true;
-          if (p[i + 1] === '^') {
-            out += '[^';
-            i += 2;
-          } else {
-            out += '[';
-            i += 1;
-          }
-        }
+        const t = openerAt(p, i, CLASS_OPENERS);
+        out += t.to;
+        i += t.from.length;
+        inClass = t.opensClass === true;
         continue;
       }
       default:

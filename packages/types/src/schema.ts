@@ -18,7 +18,11 @@ export const MAX_SCHEMA_DEPTH = 32;
 /** Compilations after which an ajv instance is replaced (its scope is then freed with its validators). */
 export const COMPILES_PER_INSTANCE = 200;
 
-type Dialect = 'draft-07' | '2019-09' | '2020-12';
+/** The JSON Schema dialects a schema may declare with `$schema`. */
+const DIALECTS = ['draft-07', '2019-09', '2020-12'] as const;
+type Dialect = (typeof DIALECTS)[number];
+
+const isDialect = (d: string): d is Dialect => (DIALECTS as readonly string[]).includes(d);
 
 const patternCache = new LRUCache<string, SafePattern>({ max: 1000 });
 
@@ -216,7 +220,7 @@ export function buildSchemaValidator(
   const pre = precheck(schema, label);
   if (pre.length > 0) return { ok: false, violations: pre };
   const dialect = dialectOf(schema);
-  if (dialect !== 'draft-07' && dialect !== '2019-09' && dialect !== '2020-12') {
+  if (!isDialect(dialect)) {
     return {
       ok: false,
       violations: [

@@ -1,11 +1,9 @@
 // Helpers shared by the tensor/embedding types and the codec: dtype tables, realm-safe typed-array
 // checks, and little-endian byte conversion.
+import { DTYPES } from './types.js';
 import type { Dtype, TensorValue } from './types.js';
 
 export type TensorData = TensorValue['data'];
-
-/** Every dtype, in wire enum order. */
-export const DTYPES: readonly Dtype[] = ['float32', 'float64', 'int32', 'int64', 'uint8', 'bool'];
 
 /** Bytes per element of each dtype. */
 export const ITEM_SIZE: Readonly<Record<Dtype, number>> = {

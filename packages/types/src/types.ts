@@ -1,25 +1,34 @@
 import type { Value } from '@unified-bridge/proto';
 
-/**
- * Names of the built-in variable types. Custom types registered with `registerType` use other names.
- * @example const t: TypeName = 'integer';
- */
-export type TypeName =
-  | 'float'
-  | 'integer'
-  | 'string'
-  | 'boolean'
-  | 'choice'
-  | 'module'
-  | 'embedding'
-  | 'tensor'
-  | 'json';
+/** The names of the built-in variable types, in the order the design lists them. */
+export const TYPE_NAMES = [
+  'float',
+  'integer',
+  'string',
+  'boolean',
+  'choice',
+  'module',
+  'embedding',
+  'tensor',
+  'json',
+] as const;
 
 /**
- * Element type of a tensor, as numpy names it (`float32` is numpy `<f4`, `bool` one byte per element).
+ * Names of the built-in variable types (one of {@link TYPE_NAMES}). Custom types registered with
+ * `registerType` use other names.
+ * @example const t: TypeName = 'integer';
+ */
+export type TypeName = (typeof TYPE_NAMES)[number];
+
+/** Every tensor dtype, in wire enum order. */
+export const DTYPES = ['float32', 'float64', 'int32', 'int64', 'uint8', 'bool'] as const;
+
+/**
+ * Element type of a tensor (one of {@link DTYPES}), as numpy names it (`float32` is numpy `<f4`,
+ * `bool` one byte per element).
  * @example const d: Dtype = 'float32';
  */
-export type Dtype = 'float32' | 'float64' | 'int32' | 'int64' | 'uint8' | 'bool';
+export type Dtype = (typeof DTYPES)[number];
 
 /**
  * A dense n-dimensional array in row-major order: the normalised form of a `tensor` value

@@ -1,7 +1,10 @@
 /**
  * Order statistics over timing samples. Every function takes samples in any
- * order and never mutates its input.
+ * order and never mutates its input. Medians and percentiles come from
+ * `orderStatistics` of @unified-bridge/testing (one implementation for the
+ * benchmarks and the test harness's Timings).
  */
+import { orderStatistics } from '@unified-bridge/testing';
 
 /** Summary of a sample set, in the samples' own unit. */
 export interface Summary {
@@ -19,11 +22,6 @@ export interface Summary {
   p99: number;
 }
 
-/** Returns a sorted copy of the samples (ascending). */
-export function sorted(samples: readonly number[]): number[] {
-  return Array.from(Float64Array.from(samples).sort());
-}
-
 /**
  * Nearest-rank percentile `p` (0 < p <= 100) of the samples: the smallest
  * sample such that at least p% of the samples are <= it.
@@ -32,9 +30,7 @@ export function sorted(samples: readonly number[]): number[] {
 export function percentile(samples: readonly number[], p: number): number {
   if (samples.length === 0) throw new RangeError('percentile: no samples');
   if (!(p > 0 && p <= 100)) throw new RangeError(`percentile: p must be in (0, 100], got ${p}`);
-  const s = sorted(samples);
-  const rank = Math.ceil((p / 100) * s.length);
-  return s[Math.min(s.length, Math.max(1, rank)) - 1]!;
+  return orderStatistics(samples).percentile(p);
 }
 
 /**
@@ -43,9 +39,7 @@ export function percentile(samples: readonly number[], p: number): number {
  */
 export function median(samples: readonly number[]): number {
   if (samples.length === 0) throw new RangeError('median: no samples');
-  const s = sorted(samples);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return orderStatistics(samples).median;
 }
 
 /**
@@ -54,17 +48,14 @@ export function median(samples: readonly number[]): number {
  */
 export function summarize(samples: readonly number[]): Summary {
   if (samples.length === 0) throw new RangeError('summarize: no samples');
-  const s = sorted(samples);
-  let sum = 0;
-  for (const v of s) sum += v;
-  const mid = s.length >> 1;
+  const stats = orderStatistics(samples);
   return {
-    n: s.length,
-    min: s[0]!,
-    max: s[s.length - 1]!,
-    mean: sum / s.length,
-    median: s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2,
-    p99: s[Math.max(1, Math.ceil(0.99 * s.length)) - 1]!,
+    n: stats.count,
+    min: stats.min,
+    max: stats.max,
+    mean: stats.mean,
+    median: stats.median,
+    p99: stats.percentile(99),
   };
 }
 

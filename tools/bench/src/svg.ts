@@ -120,7 +120,7 @@ function empty(box: Box, title: string): string {
 }
 
 /** A bar chart panel; `log` uses a log10 value axis. */
-export function barPanel(box: Box, title: string, yLabel: string, bars: Bar[], log: boolean): string {
+export function barPanel(box: Box, title: string, yLabel: string, bars: Bar[], { log }: { log: boolean }): string {
   const shown = bars.filter((b) => Number.isFinite(b.value) && (!log || b.value > 0));
   if (shown.length === 0) return empty(box, title);
   const top = box.y + PAD.top;
@@ -315,7 +315,7 @@ export function renderReportSvg(results: BenchResults): string {
         bar('get cached', 'bridge.grpc.get.cached', COLORS.bridge),
         bar('update', 'bridge.grpc.update', COLORS.bridge),
       ],
-      true,
+      { log: true },
     ),
   );
   // 2. Access-time distribution of the 80/20 pattern.
@@ -340,7 +340,7 @@ export function renderReportSvg(results: BenchResults): string {
           .filter((c) => /^bridge\.grpc\.batch\.get_\d+$/.test(c.name))
           .map((c) => ({ label: `batch get ${c.name.split('_')[1]}`, value: us(c) / 1e3, color: COLORS.bridge })),
       ],
-      true,
+      { log: true },
     ),
   );
   // 4. Concurrent scalability.
@@ -383,7 +383,7 @@ export function renderReportSvg(results: BenchResults): string {
         cpu('bridge get (connect)', 'bridge.connect.get.uncached', COLORS.bridge),
         cpu('redis GET', 'baseline.redis.get', COLORS.redis),
       ],
-      false,
+      { log: false },
     ),
   );
   // 6. Store scale: get/update per op vs session size (should stay flat).
@@ -428,7 +428,7 @@ export function renderReportSvg(results: BenchResults): string {
         { label: 'sequential, per call', value: perCall(batchName('sequential')), color: COLORS.tool },
         { label: 'callMany, per call', value: perCall(batchName('call_many')), color: COLORS.tool },
       ],
-      true,
+      { log: true },
     ),
   );
   // 8. Streaming throughput of 10 MiB in 64 KiB binary chunks, against the bare framework and the seed's target.
@@ -453,7 +453,7 @@ export function renderReportSvg(results: BenchResults): string {
           ? [{ label: 'seed target', value: Number(streamed.extra?.['targetMBps'] ?? 50), color: COLORS.target }]
           : []),
       ],
-      false,
+      { log: false },
     ),
   );
 

@@ -1,4 +1,4 @@
-import { describeSessionStore } from './conformance.js';
+import { describeSessionStore } from '../conformance.js';
 import { MemoryStore } from './memory-store.js';
 
 describeSessionStore('MemoryStore', ({ clock, limits }) => new MemoryStore({ clock, limits, sweepIntervalMs: 0 }), {

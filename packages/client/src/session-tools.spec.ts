@@ -4,8 +4,10 @@ import { Code, ConnectError, createRouterTransport } from '@connectrpc/connect';
 import { ErrorDetailSchema, ErrorType } from '@unified-bridge/proto';
 import { FakeBridge, wireError } from '../test/support/fake-bridge.js';
 import { FakeTools } from '../test/support/fake-tools.js';
-import type { BridgeClient, BridgeClientOptions } from './client.js';
-import { isBridgeError, type BridgeError } from './errors.js';
+import { rejection } from '../test/support/rejection.js';
+import type { BridgeClient } from './client.js';
+import type { BridgeClientOptions } from './client-options.js';
+import { isBridgeError } from './errors.js';
 import { createBridgeClient } from './node.js';
 import type { Session } from './session.js';
 
@@ -21,16 +23,6 @@ const rateLimited = (ms: number): ConnectError =>
   wireError(Code.ResourceExhausted, ErrorType.RATE_LIMITED, 'too many calls', { retryDelay: durationFromMs(ms) });
 
 const unavailable = (): ConnectError => wireError(Code.Unavailable, ErrorType.UNAVAILABLE, 'down');
-
-async function rejection(p: Promise<unknown>): Promise<BridgeError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isBridgeError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('session.tools (in-memory transport)', () => {
   let bridge: FakeBridge;
@@ -151,6 +143,7 @@ describe('session.tools (in-memory transport)', () => {
       expect(e3.fieldViolations[0]?.field).toBe('/x/y/0');
       expect(tools.count('executeTool')).toBe(0);
       await expect(session.tools.call('')).rejects.toThrow(TypeError);
+      expect(() => session.tools.proxy('')).toThrow(TypeError);
       expect(() => session.tools.get('')).toThrow(TypeError);
     });
 
@@ -287,17 +280,18 @@ describe('session.tools (in-memory transport)', () => {
     });
   });
 
-  describe('get (proxy)', () => {
-    it('should call, stream and describe a tool through its proxy', async () => {
-      const add = session.tools.get<number>('add');
+  describe('proxy', () => {
+    // `get` is the deprecated alias of `proxy`: both must keep working alike.
+    it.each(['proxy', 'get'] as const)('should call, stream and describe a tool through its proxy (%s)', async (m) => {
+      const add = session.tools[m]<number>('add');
       expect(add.name).toBe('add');
       expect(await add({ a: 1, b: 2 })).toBe(3);
       expect((await add.callWithMetrics({ a: 2, b: 3 })).result).toBe(5);
       expect((await add.spec).description).toBe('adds');
       const chunks: unknown[] = [];
-      for await (const c of session.tools.get('count').stream({ n: 2 })) chunks.push(c);
+      for await (const c of session.tools[m]('count').stream({ n: 2 })) chunks.push(c);
       expect(chunks).toEqual([0, 1]);
-      await expect(session.tools.get('nope').spec).rejects.toMatchObject({ type: 'ToolNotFound', toolName: 'nope' });
+      await expect(session.tools[m]('nope').spec).rejects.toMatchObject({ type: 'ToolNotFound', toolName: 'nope' });
     });
   });
 

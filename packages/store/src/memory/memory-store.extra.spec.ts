@@ -1,6 +1,6 @@
-import { ManualClock } from './conformance.js';
+import { ManualClock } from '../conformance.js';
 import { MemoryStore } from './memory-store.js';
-import { isStoreError, type StoreError } from './store-error.js';
+import { isStoreError, type StoreError } from '../store-error.js';
 
 async function errorOf(p: Promise<unknown>): Promise<StoreError> {
   try {
