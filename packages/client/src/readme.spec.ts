@@ -60,4 +60,19 @@ describe('README quick start', () => {
     await run(pkg.createBridgeClient, pkg.isBridgeError, pkg.toolError, { env: { BRIDGE_URL: server.url } }, console)();
     expect(logs).toEqual([[['add', 'count']], [3], [0], [1], [2], [42], ['add', 'ValidationError', 'a']]);
   });
+
+  it('should run the browser example as written, through the /web entry point', async () => {
+    const code = codeBlock('## Browsers: `@unified-bridge/client/web` (experimental)');
+    const imports = code.match(/^import .*$/gm) ?? [];
+    expect(imports).toEqual(["import { createBridgeClient } from '@unified-bridge/client/web';"]);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const web = require('@unified-bridge/client/web') as Record<string, unknown>;
+    const body = code.replace(/^import .*$/gm, '') + '\nreturn client;';
+    const js = ts.transpileModule(body, { compilerOptions: { target: ts.ScriptTarget.ES2022 } }).outputText;
+    const created: unknown = new Function('createBridgeClient', js)(web.createBridgeClient);
+    // A client of the Connect protocol over fetch: the same API as the Node.js entry point.
+    const client = created as { createSession?: unknown; close(): Promise<void> };
+    expect(typeof client.createSession).toBe('function');
+    await client.close();
+  });
 });
