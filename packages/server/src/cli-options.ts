@@ -39,6 +39,13 @@ function rateArg(value: string): number {
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 const asString = (v: string): string => v;
 
+function boolArg(v: string): boolean {
+  const t = v.trim().toLowerCase();
+  if (t === 'true' || t === '1') return true;
+  if (t === 'false' || t === '0') return false;
+  throw new InvalidArgumentError(`must be true or false, got "${v}"`);
+}
+
 function logLevelArg(v: string): BridgeLogLevel {
   if (!(BRIDGE_LOG_LEVELS as readonly string[]).includes(v)) {
     throw new InvalidArgumentError(`must be one of ${BRIDGE_LOG_LEVELS.join(', ')}`);
@@ -54,8 +61,8 @@ interface CliOption<T> {
   readonly env: readonly string[];
   /** Parses a value from the environment (and from the flag, unless `flag` says otherwise). */
   readonly parse: (value: string) => T;
-  /** How commander reads the flag: `parse` (default), `"raw"` (a string), `"collect"` (repeatable) or the choices. */
-  readonly flag?: 'raw' | 'collect' | { readonly choices: readonly string[] };
+  /** How commander reads the flag: `parse` (default), `"raw"` (a string), `"collect"` (repeatable), `"switch"` (no value: true) or the choices. */
+  readonly flag?: 'raw' | 'collect' | 'switch' | { readonly choices: readonly string[] };
 }
 
 const option = <T>(o: CliOption<T>): CliOption<T> => o;
@@ -147,6 +154,27 @@ const OPTIONS = {
     env: ['UNIFIED_BRIDGE_WORKER_HEARTBEAT_MS'],
     parse: intArg('worker heartbeat (ms)', 1, 3_600_000),
   }),
+  metricsPort: option({
+    flags: '--metrics-port <port>',
+    description:
+      'serve Prometheus /metrics on a listener of its own, 0 = any free port (env UNIFIED_BRIDGE_METRICS_PORT; default: not served)',
+    env: ['UNIFIED_BRIDGE_METRICS_PORT'],
+    parse: intArg('metrics port', 0, 65535),
+  }),
+  metricsHost: option({
+    flags: '--metrics-host <host>',
+    description: 'address of the /metrics listener (env UNIFIED_BRIDGE_METRICS_HOST; default: --host)',
+    env: ['UNIFIED_BRIDGE_METRICS_HOST'],
+    parse: asString,
+    flag: 'raw',
+  }),
+  metricsOnMainPort: option({
+    flags: '--metrics-on-main-port',
+    description: 'also serve /metrics on the main port, beside the RPCs (env UNIFIED_BRIDGE_METRICS_ON_MAIN_PORT=true)',
+    env: ['UNIFIED_BRIDGE_METRICS_ON_MAIN_PORT'],
+    parse: boolArg,
+    flag: 'switch',
+  }),
   toolsModule: option({
     flags: '--tools-module <path>',
     description:
@@ -164,6 +192,7 @@ function commanderOption(o: CliOption<unknown>): Option {
   const opt = new Option(o.flags, o.description);
   if (o.flag === 'raw') return opt;
   if (o.flag === 'collect') return opt.argParser(collect);
+  if (o.flag === 'switch') return opt;
   if (o.flag !== undefined) return opt.choices(o.flag.choices);
   return opt.argParser(o.parse);
 }
@@ -248,6 +277,12 @@ export function resolveServe(
   const defaultToolTimeoutMs = get('toolTimeoutMs');
   const workerHeartbeatIntervalMs = get('workerHeartbeatMs');
   const toolsModule = get('toolsModule');
+  const metricsPort = get('metricsPort');
+  const metricsHost = get('metricsHost');
+  const metricsOnMainPort = get('metricsOnMainPort') ?? false;
+  if (metricsHost !== undefined && metricsPort === undefined) {
+    throw new InvalidArgumentError('--metrics-host needs --metrics-port');
+  }
   return {
     logLevel: logLevel ?? 'info',
     ...(toolsModule !== undefined ? { toolsModule } : {}),
@@ -261,6 +296,15 @@ export function resolveServe(
       ...(rate !== undefined ? { rateLimit: { callsPerSecond: rate, ...(burst !== undefined ? { burst } : {}) } } : {}),
       ...(defaultToolTimeoutMs !== undefined ? { defaultToolTimeoutMs } : {}),
       ...(workerHeartbeatIntervalMs !== undefined ? { workerHeartbeatIntervalMs } : {}),
+      ...(metricsPort !== undefined || metricsOnMainPort
+        ? {
+            metrics: {
+              ...(metricsPort !== undefined ? { port: metricsPort } : {}),
+              ...(metricsHost !== undefined ? { host: metricsHost } : {}),
+              ...(metricsOnMainPort ? { onMainPort: true } : {}),
+            },
+          }
+        : {}),
       ...(certFile !== undefined && keyFile !== undefined
         ? { tls: { cert: readFileSync(certFile), key: readFileSync(keyFile) } }
         : {}),
