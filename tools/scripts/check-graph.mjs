@@ -11,6 +11,8 @@ const allowed = {
   proto: [],
   types: ['proto'],
   store: ['types', 'proto'],
+  // testing: devDependency only, for the integration specs against a real redis-server.
+  'store-redis': ['store', 'types', 'proto', 'testing'],
   server: ['store', 'types', 'proto'],
   // server: devDependency only, for the client's own integration tests (checked below).
   client: ['types', 'proto', 'server'],

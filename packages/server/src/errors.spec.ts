@@ -18,6 +18,7 @@ const EXPECTED: Record<StoreErrorType, [Code, ErrorType]> = {
   InvalidArgument: [Code.InvalidArgument, ErrorType.INVALID_ARGUMENT],
   ToolNotFound: [Code.NotFound, ErrorType.TOOL_NOT_FOUND],
   StoreClosed: [Code.Unavailable, ErrorType.UNAVAILABLE],
+  StoreUnavailable: [Code.Unavailable, ErrorType.UNAVAILABLE],
 };
 
 describe('toConnectError', () => {
@@ -56,6 +57,10 @@ describe('toConnectError', () => {
     ]);
     expect(storeErrorDetail(new StoreError('VersionConflict', 'v', { currentVersion: 7 })).currentVersion).toBe(7n);
     expect(storeErrorDetail(new StoreError('Compacted', 'c', { oldestRevision: 40 })).oldestRevision).toBe(40n);
+    expect(storeErrorDetail(new StoreError('StoreUnavailable', 'u', { retryAfterMs: 1500 })).retryDelay).toMatchObject({
+      seconds: 1n,
+      nanos: 500_000_000,
+    });
     expect(storeErrorDetail(new StoreError('ResourceExhausted', 'r', { limit: 'maxSessions' })).details['limit']).toBe(
       'maxSessions',
     );

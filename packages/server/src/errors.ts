@@ -47,6 +47,7 @@ const STORE_ERROR_MAP: Readonly<Record<StoreErrorType, readonly [Code, ErrorType
   InvalidArgument: [Code.InvalidArgument, ErrorType.INVALID_ARGUMENT],
   ToolNotFound: [Code.NotFound, ErrorType.TOOL_NOT_FOUND],
   StoreClosed: [Code.Unavailable, ErrorType.UNAVAILABLE],
+  StoreUnavailable: [Code.Unavailable, ErrorType.UNAVAILABLE],
 };
 
 /** The status code each wire error type stands for (ToolError: UNKNOWN unless the tool chose one). */
@@ -113,6 +114,9 @@ export function storeErrorDetail(err: StoreError): ErrorDetail {
     fieldViolations: err.violations.map(toFieldViolation),
     ...(err.currentVersion !== undefined ? { currentVersion: BigInt(err.currentVersion) } : {}),
     ...(err.oldestRevision !== undefined ? { oldestRevision: BigInt(err.oldestRevision) } : {}),
+    ...(err.retryAfterMs !== undefined
+      ? { retryDelay: { seconds: BigInt(Math.floor(err.retryAfterMs / 1000)), nanos: (err.retryAfterMs % 1000) * 1e6 } }
+      : {}),
   });
 }
 

@@ -83,6 +83,7 @@ describe('@unified-bridge/store (built entry points)', () => {
         'variableAlreadyExists',
         'variableNameOfId',
         'variableNotFound',
+        'variableRecord',
         'versionNotRetained',
       ].sort(),
     );

@@ -44,6 +44,7 @@ export {
   registeredVariableRecord,
   sessionRecord,
   toolRecord,
+  variableRecord,
 } from './internal/records.js';
 export type { SessionFields } from './internal/records.js';
 export {

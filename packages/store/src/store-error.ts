@@ -15,6 +15,7 @@ export const STORE_ERROR_TYPES = Object.freeze([
   'InvalidArgument',
   'ToolNotFound',
   'StoreClosed',
+  'StoreUnavailable',
 ] as const);
 
 /**
@@ -34,6 +35,8 @@ export const STORE_ERROR_TYPES = Object.freeze([
  * - `InvalidArgument`: a malformed request (bad name, bad type/constraints, bad page token) (INVALID_ARGUMENT).
  * - `ToolNotFound`: no such tool visible to the session (NOT_FOUND).
  * - `StoreClosed`: the store was closed (`close()`); nothing more is served (UNAVAILABLE).
+ * - `StoreUnavailable`: the backend (for example Redis) cannot be reached right now; retry after
+ *   `retryAfterMs` (UNAVAILABLE with a retry delay). A write that failed this way may have been applied.
  */
 export type StoreErrorType = (typeof STORE_ERROR_TYPES)[number];
 
@@ -87,6 +90,8 @@ export interface StoreErrorOptions {
   lastRevision?: number;
   /** The limit that was reached, for example `"maxSessions"` (set for `ResourceExhausted`). */
   limit?: string;
+  /** How long to wait before retrying, in ms (set for `StoreUnavailable`). */
+  retryAfterMs?: number;
   /** The underlying error, if any. */
   cause?: unknown;
 }
@@ -117,6 +122,8 @@ export class StoreError extends Error {
   readonly lastRevision: number | undefined;
   /** The name of the limit that was reached (`ResourceExhausted` only). */
   readonly limit: string | undefined;
+  /** How long to wait before retrying, in ms (`StoreUnavailable` only). */
+  readonly retryAfterMs: number | undefined;
 
   /** @deprecated `ValidationFailed` is now `ValidationError`; the error's `type` is `ValidationError`. */
   constructor(type: 'ValidationFailed', message: string, options?: StoreErrorOptions);
@@ -131,6 +138,7 @@ export class StoreError extends Error {
     this.oldestRevision = options.oldestRevision;
     this.lastRevision = options.lastRevision;
     this.limit = options.limit;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 

@@ -12,3 +12,5 @@ export type { Fault, FaultDirection } from './faults.js';
 export { Timings } from './timings.js';
 export { orderStatistics } from './order-statistics.js';
 export type { OrderStatistics } from './order-statistics.js';
+export { startRedis, startRedisCluster, StartedRedis, StartedRedisCluster } from './redis.js';
+export type { RedisAppendFsync, StartRedisClusterOptions, StartRedisOptions } from './redis.js';

@@ -6,10 +6,14 @@ import { join } from 'node:path';
 const ROOT = [
   'FaultProxy',
   'InProcessServer',
+  'StartedRedis',
+  'StartedRedisCluster',
   'StartedServer',
   'Timings',
   'orderStatistics',
   'startInProcessServer',
+  'startRedis',
+  'startRedisCluster',
   'startServer',
 ];
 const JEST = ['BRIDGE_URL_ENV', 'createGlobalSetup', 'createGlobalTeardown', 'useBridgeServer', 'withSession'];

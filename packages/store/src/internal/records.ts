@@ -71,6 +71,15 @@ export function nextVariableRecord(
 export function registeredVariableRecord(
   fields: Omit<StoredVariable, 'version' | 'createdAt' | 'updatedAt'> & { readonly now: number },
 ): StoredVariable {
+  return variableRecord({ ...fields, version: 0, createdAt: fields.now, updatedAt: fields.now });
+}
+
+/**
+ * The frozen record of a variable from all its fields (for a backend that reads
+ * them back from storage); fields other than those of {@link StoredVariable} are left out.
+ * @private Internal code, does not follow semantic versioning.
+ */
+export function variableRecord(fields: StoredVariable): StoredVariable {
   return Object.freeze({
     id: fields.id,
     name: fields.name,
@@ -78,10 +87,10 @@ export function registeredVariableRecord(
     value: fields.value,
     constraints: fields.constraints,
     metadata: fields.metadata,
-    version: 0,
+    version: fields.version,
     revision: fields.revision,
-    createdAt: fields.now,
-    updatedAt: fields.now,
+    createdAt: fields.createdAt,
+    updatedAt: fields.updatedAt,
   });
 }
 
