@@ -2,12 +2,17 @@ import { create, fromBinary, toBinary, toJson } from '@bufbuild/protobuf';
 import * as proto from '@unified-bridge/proto';
 
 describe('@unified-bridge/proto', () => {
-  it('should export every service of the v1 protocol and grpc.health.v1', () => {
+  it('should export every service of the v1 protocol, grpc.health.v1 and both reflection versions', () => {
     expect(proto.SessionService.typeName).toBe('unified_bridge.v1.SessionService');
     expect(proto.VariableService.typeName).toBe('unified_bridge.v1.VariableService');
     expect(proto.ToolService.typeName).toBe('unified_bridge.v1.ToolService');
     expect(proto.ToolWorkerService.typeName).toBe('unified_bridge.v1.ToolWorkerService');
     expect(proto.Health.typeName).toBe('grpc.health.v1.Health');
+    expect(proto.reflectionV1.ServerReflection.typeName).toBe('grpc.reflection.v1.ServerReflection');
+    expect(proto.reflectionV1alpha.ServerReflection.typeName).toBe('grpc.reflection.v1alpha.ServerReflection');
+    expect(proto.reflectionV1.ServerReflectionRequestSchema.typeName).toBe(
+      'grpc.reflection.v1.ServerReflectionRequest',
+    );
   });
 
   it('should round-trip a tensor value through the binary format', () => {

@@ -3,6 +3,7 @@
 // (for the port) PORT, then the default.
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { BRIDGE_COMPRESSIONS } from './compression.js';
 import { BRIDGE_LOG_LEVELS } from './logger.js';
 import type { BridgeLogLevel } from './logger.js';
 import type { BridgeServerOptions } from './server.js';
@@ -39,18 +40,28 @@ function rateArg(value: string): number {
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 const asString = (v: string): string => v;
 
-function boolArg(v: string): boolean {
-  const t = v.trim().toLowerCase();
-  if (t === 'true' || t === '1') return true;
-  if (t === 'false' || t === '0') return false;
-  throw new InvalidArgumentError(`must be true or false, got "${v}"`);
+function choiceArg<T extends string>(choices: readonly T[]) {
+  return (v: string): T => {
+    if (!(choices as readonly string[]).includes(v)) {
+      throw new InvalidArgumentError(`must be one of ${choices.join(', ')}`);
+    }
+    return v as T;
+  };
 }
 
-function logLevelArg(v: string): BridgeLogLevel {
-  if (!(BRIDGE_LOG_LEVELS as readonly string[]).includes(v)) {
-    throw new InvalidArgumentError(`must be one of ${BRIDGE_LOG_LEVELS.join(', ')}`);
-  }
-  return v as BridgeLogLevel;
+const SWITCH_VALUES: Readonly<Record<string, boolean>> = {
+  true: true,
+  on: true,
+  '1': true,
+  false: false,
+  off: false,
+  '0': false,
+};
+
+function switchArg(v: string): boolean {
+  const on = SWITCH_VALUES[v.trim().toLowerCase()];
+  if (on === undefined) throw new InvalidArgumentError(`must be true or false, got "${v}"`);
+  return on;
 }
 
 /** One option of `serve`: its flag, its help, the env variables it falls back to and how a value is read. */
@@ -61,8 +72,8 @@ interface CliOption<T> {
   readonly env: readonly string[];
   /** Parses a value from the environment (and from the flag, unless `flag` says otherwise). */
   readonly parse: (value: string) => T;
-  /** How commander reads the flag: `parse` (default), `"raw"` (a string), `"collect"` (repeatable), `"switch"` (no value: true) or the choices. */
-  readonly flag?: 'raw' | 'collect' | 'switch' | { readonly choices: readonly string[] };
+  /** How commander reads the flag: `parse` (default), `"raw"` (a string), `"collect"` (repeatable) or the choices. */
+  readonly flag?: 'raw' | 'collect' | { readonly choices: readonly string[] };
 }
 
 const option = <T>(o: CliOption<T>): CliOption<T> => o;
@@ -105,8 +116,29 @@ const OPTIONS = {
     flags: '--log-level <level>',
     description: 'level of the JSON logs on stderr (env UNIFIED_BRIDGE_LOG_LEVEL; default info)',
     env: ['UNIFIED_BRIDGE_LOG_LEVEL'],
-    parse: logLevelArg,
+    parse: choiceArg(BRIDGE_LOG_LEVELS),
     flag: { choices: BRIDGE_LOG_LEVELS },
+  }),
+  compression: option({
+    flags: '--compression <mode>',
+    description: 'response compression, none or gzip (env UNIFIED_BRIDGE_COMPRESSION; default none)',
+    env: ['UNIFIED_BRIDGE_COMPRESSION'],
+    parse: choiceArg(BRIDGE_COMPRESSIONS),
+    flag: { choices: BRIDGE_COMPRESSIONS },
+  }),
+  compressMinBytes: option({
+    flags: '--compress-min-bytes <bytes>',
+    description:
+      'with --compression gzip, smallest response message compressed (env UNIFIED_BRIDGE_COMPRESS_MIN_BYTES; default 1024)',
+    env: ['UNIFIED_BRIDGE_COMPRESS_MIN_BYTES'],
+    parse: intArg('compress min bytes', 0, 0xffffffff),
+  }),
+  reflection: option({
+    flags: '--no-reflection',
+    description: 'do not serve gRPC server reflection (env UNIFIED_BRIDGE_REFLECTION=false; default: served)',
+    env: ['UNIFIED_BRIDGE_REFLECTION'],
+    parse: switchArg,
+    flag: 'raw',
   }),
   tlsCert: option({
     flags: '--tls-cert <file>',
@@ -172,8 +204,8 @@ const OPTIONS = {
     flags: '--metrics-on-main-port',
     description: 'also serve /metrics on the main port, beside the RPCs (env UNIFIED_BRIDGE_METRICS_ON_MAIN_PORT=true)',
     env: ['UNIFIED_BRIDGE_METRICS_ON_MAIN_PORT'],
-    parse: boolArg,
-    flag: 'switch',
+    parse: switchArg,
+    flag: 'raw',
   }),
   toolsModule: option({
     flags: '--tools-module <path>',
@@ -192,7 +224,6 @@ function commanderOption(o: CliOption<unknown>): Option {
   const opt = new Option(o.flags, o.description);
   if (o.flag === 'raw') return opt;
   if (o.flag === 'collect') return opt.argParser(collect);
-  if (o.flag === 'switch') return opt;
   if (o.flag !== undefined) return opt.choices(o.flag.choices);
   return opt.argParser(o.parse);
 }
@@ -213,6 +244,9 @@ export function createCliProgram(
     .description('run the bridge server; prints one JSON line {"event":"listening",...} on stdout when ready');
   for (const o of Object.values(OPTIONS)) serve.addOption(commanderOption(o as CliOption<unknown>));
   serve.action(async (opts: Record<string, unknown>, cmd: Command) => {
+    // A value commander filled in (`--no-x` defaults x to true) is no flag:
+    // the environment and our own defaults decide.
+    for (const key of Object.keys(opts)) if (cmd.getOptionValueSource(key) === 'default') delete opts[key];
     let resolved: ServeCommand;
     try {
       resolved = resolveServe(opts, env);
@@ -283,6 +317,12 @@ export function resolveServe(
   if (metricsHost !== undefined && metricsPort === undefined) {
     throw new InvalidArgumentError('--metrics-host needs --metrics-port');
   }
+  const compression = get('compression');
+  const compressMinBytes = get('compressMinBytes');
+  if (compressMinBytes !== undefined && compression !== 'gzip') {
+    throw new InvalidArgumentError('--compress-min-bytes needs --compression gzip');
+  }
+  const reflection = get('reflection');
   return {
     logLevel: logLevel ?? 'info',
     ...(toolsModule !== undefined ? { toolsModule } : {}),
@@ -291,6 +331,9 @@ export function resolveServe(
       port: port ?? DEFAULT_CLI_PORT,
       ...(sessionTtl !== undefined ? { sessionTtlMs: sessionTtl * 1000 } : {}),
       ...(maxMessageBytes !== undefined ? { maxMessageBytes } : {}),
+      ...(compression !== undefined ? { compression } : {}),
+      ...(compressMinBytes !== undefined ? { compressMinBytes } : {}),
+      ...(reflection === false ? { reflection } : {}),
       ...(graceMs !== undefined ? { graceMs } : {}),
       ...(tokens.length > 0 ? { auth: { tokens } } : {}),
       ...(rate !== undefined ? { rateLimit: { callsPerSecond: rate, ...(burst !== undefined ? { burst } : {}) } } : {}),

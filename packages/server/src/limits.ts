@@ -9,6 +9,7 @@ import { Code } from '@connectrpc/connect';
 import { ErrorType } from '@unified-bridge/proto';
 import type { Compression, UniversalHandler, UniversalServerRequest } from '@connectrpc/connect/protocol';
 import { connectError, payloadTooLarge } from './errors.js';
+import { rewriteRequests } from './handler-requests.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -46,18 +47,7 @@ export function createMessageLimit(maxBytes: number): MessageLimit {
       };
     },
     wrapHandlers(handlers, from) {
-      for (let i = from; i < handlers.length; i++) {
-        const h = handlers[i]!;
-        const wrapped = (req: UniversalServerRequest) => h(limitRequest(req, maxBytes));
-        handlers[i] = Object.assign(wrapped, {
-          protocolNames: h.protocolNames,
-          service: h.service,
-          method: h.method,
-          requestPath: h.requestPath,
-          allowedMethods: h.allowedMethods,
-          supportedContentType: h.supportedContentType,
-        });
-      }
+      rewriteRequests(handlers, from, (req) => limitRequest(req, maxBytes));
     },
   };
 }

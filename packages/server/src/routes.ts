@@ -1,17 +1,27 @@
 // The embeddable part: Connect routes for SessionService, VariableService,
-// ToolService, ToolWorkerService and grpc.health.v1.Health, usable with any
-// Connect server adapter. createBridgeRoutes checks the options, builds what
+// ToolService, ToolWorkerService, grpc.health.v1.Health and gRPC server
+// reflection, usable with any Connect server adapter. createBridgeRoutes checks the options, builds what
 // the services share (store, logger, host tools, worker broker, health, call
 // tracking), applies limits, auth and error mapping per service, and owns
 // the graceful shutdown.
 import { setMaxListeners } from 'node:events';
 import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
 import { compressionGzip } from '@connectrpc/connect-node';
-import { Health, SessionService, ToolService, ToolWorkerService, VariableService } from '@unified-bridge/proto';
+import {
+  Health,
+  reflectionV1,
+  reflectionV1alpha,
+  SessionService,
+  ToolService,
+  ToolWorkerService,
+  VariableService,
+} from '@unified-bridge/proto';
 import { MemoryStore } from '@unified-bridge/store';
 import type { SessionStore, StoreLimits } from '@unified-bridge/store';
 import { createAuthInterceptor, validateAuthOptions } from './auth.js';
 import type { AuthOptions } from './auth.js';
+import { createResponseCompression } from './compression.js';
+import type { BridgeCompression } from './compression.js';
 import { createErrorInterceptor, shuttingDown } from './errors.js';
 import { BridgeHealth, createHealthServiceImpl } from './health-service.js';
 import type { BridgeMetrics, MetricsOptions } from './metrics.js';
@@ -25,6 +35,7 @@ import { HostTools } from './host-tools.js';
 import type { HostToolRegistry } from './host-tools.js';
 import { validateRateLimit } from './rate-limit.js';
 import type { RateLimitOptions } from './rate-limit.js';
+import { createReflectionServices } from './reflection-service.js';
 import { createSessionServiceImpl } from './session-service.js';
 import { SessionEndWatch } from './session-watch.js';
 import { validateHostTool } from './tool-definition.js';
@@ -35,11 +46,8 @@ import { createToolWorkerServiceImpl } from './tool-worker-service.js';
 import { createVariableServiceImpl } from './variable-service.js';
 import { DEFAULT_WORKER_HEARTBEAT_MS, DEFAULT_WORKER_MISSED_HEARTBEATS, WorkerBroker } from './worker-broker.js';
 
-/** The response compressions {@link BridgeRoutesOptions.compression} may name. */
-export const BRIDGE_COMPRESSIONS = ['gzip', 'none'] as const;
-
-/** A response compression: one of {@link BRIDGE_COMPRESSIONS}. */
-export type BridgeCompression = (typeof BRIDGE_COMPRESSIONS)[number];
+export { BRIDGE_COMPRESSIONS } from './compression.js';
+export type { BridgeCompression } from './compression.js';
 
 /**
  * Options of {@link createBridgeRoutes}. Every option has a safe default.
@@ -75,8 +83,26 @@ export interface BridgeRoutesOptions {
    * Larger requests fail with RESOURCE_EXHAUSTED "message too large".
    */
   readonly maxMessageBytes?: number;
-  /** Response compression offered to clients: `"gzip"` (default) or `"none"`. Requests may always be gzip. */
+  /**
+   * Response compression: `"none"` (default, as in grpc-go and grpc-js
+   * servers) or `"gzip"` for clients that accept it. Gzip saves bandwidth on
+   * slow links but costs CPU on both sides: reading a 4 MB random float32
+   * tensor from grpcio takes several times longer. Requests may always be gzip.
+   */
   readonly compression?: BridgeCompression;
+  /**
+   * With `compression: "gzip"`, the smallest response message that is
+   * compressed, in bytes; smaller ones go as they are (compressing them costs
+   * more CPU than it saves bytes). Default 1024 (connect-es's default).
+   */
+  readonly compressMinBytes?: number;
+  /**
+   * Serve gRPC server reflection (`grpc.reflection.v1` and `v1alpha`), so
+   * grpcurl, grpcui, Postman and `buf curl` discover the services without the
+   * .proto files. With `auth`, reflection needs a token like the bridge
+   * services. Default `true`; `false` leaves it UNIMPLEMENTED.
+   */
+  readonly reflection?: boolean;
   /**
    * Largest deadline a client may ask for, in ms; a larger one fails with
    * INVALID_ARGUMENT. Default 0 (no cap).
@@ -127,7 +153,11 @@ export interface BridgeRoutesOptions {
  * carries the health registry, the store, and `shutdown()`.
  */
 export interface BridgeRoutes {
-  /** Registers SessionService, VariableService, ToolService, ToolWorkerService and grpc.health.v1.Health on a Connect router. */
+  /**
+   * Registers SessionService, VariableService, ToolService, ToolWorkerService,
+   * grpc.health.v1.Health and (unless `reflection: false`) grpc.reflection.v1
+   * and v1alpha on a Connect router.
+   */
   (router: ConnectRouter): void;
   /** The grpc.health.v1 serving status (SERVING until shutdown). */
   readonly health: BridgeHealth;
@@ -176,12 +206,14 @@ export function createBridgeRoutes(options: BridgeRoutesOptions = {}): BridgeRou
   if (options.sessionTtlMs !== undefined && (!Number.isInteger(options.sessionTtlMs) || options.sessionTtlMs < 1)) {
     throw new RangeError(`sessionTtlMs must be a positive integer (ms), got ${String(options.sessionTtlMs)}`);
   }
-  const compression = options.compression ?? 'gzip';
-  if (!(BRIDGE_COMPRESSIONS as readonly string[]).includes(compression)) {
-    throw new TypeError(
-      `compression must be ${BRIDGE_COMPRESSIONS.map((c) => `"${c}"`).join(' or ')}, got ${JSON.stringify(compression)}`,
-    );
-  }
+  const limit = createMessageLimit(maxMessageBytes);
+  const compression = createResponseCompression(
+    options.compression,
+    options.compressMinBytes,
+    limit.compression(compressionGzip),
+  );
+  const reflection = options.reflection ?? true;
+  if (typeof reflection !== 'boolean') throw new TypeError(`reflection must be a boolean, got ${String(reflection)}`);
   if (options.auth !== undefined) validateAuthOptions(options.auth);
   const rateLimit = options.rateLimit === undefined ? undefined : validateRateLimit(options.rateLimit);
   const defaultToolTimeoutMs = positiveInt(
@@ -218,13 +250,8 @@ export function createBridgeRoutes(options: BridgeRoutesOptions = {}): BridgeRou
         ...(options.sessionTtlMs !== undefined ? { sessionTtlMs: options.sessionTtlMs } : {}),
       },
     });
-  const health = new BridgeHealth([
-    SessionService.typeName,
-    VariableService.typeName,
-    ToolService.typeName,
-    ToolWorkerService.typeName,
-    Health.typeName,
-  ]);
+  const servedServices = [SessionService, VariableService, ToolService, ToolWorkerService, Health];
+  const health = new BridgeHealth(servedServices.map((s) => s.typeName));
   const obs = createObservability({
     metrics: options.metrics,
     accessLog: options.accessLog,
@@ -239,7 +266,6 @@ export function createBridgeRoutes(options: BridgeRoutesOptions = {}): BridgeRou
   // Connect links every call's signal to `force.signal` (its shutdownSignal),
   // one abort listener per call in flight: a listener count is not a leak here.
   setMaxListeners(0, streams.signal, force.signal);
-  const limit = createMessageLimit(maxMessageBytes);
 
   const deps = { store, sessionTtlMs: options.sessionTtlMs, streamsSignal: streams.signal };
   const sessionEnds = new SessionEndWatch(store);
@@ -258,10 +284,7 @@ export function createBridgeRoutes(options: BridgeRoutesOptions = {}): BridgeRou
   const baseOptions = {
     readMaxBytes: maxMessageBytes,
     writeMaxBytes: maxMessageBytes,
-    // Requests may always be gzip (decompressed size is capped); responses are
-    // compressed only when compression is "gzip" and the client accepts it.
-    acceptCompression: [limit.compression(compressionGzip)],
-    compressMinBytes: compression === 'gzip' ? 1024 : 0xffffffff,
+    ...compression.handlerOptions,
     ...(maxTimeoutMs > 0 ? { maxTimeoutMs } : {}),
     shutdownSignal: force.signal,
     requireConnectProtocolHeader: false,
@@ -301,8 +324,15 @@ export function createBridgeRoutes(options: BridgeRoutesOptions = {}): BridgeRou
       ...baseOptions,
       interceptors: bridgeInterceptors,
     });
+    if (reflection) {
+      const reflect = createReflectionServices(servedServices, streams.signal);
+      const reflectOptions = { ...baseOptions, interceptors: bridgeInterceptors };
+      router.service(reflectionV1.ServerReflection, reflect.v1, reflectOptions);
+      router.service(reflectionV1alpha.ServerReflection, reflect.v1alpha, reflectOptions);
+    }
     obs.observer.wrapHandlers(router.handlers, first); // inside the limit: it sees its refusals
     limit.wrapHandlers(router.handlers, first);
+    compression.apply(router.handlers, first);
   };
 
   const shutdown = (opts: { graceMs?: number } = {}): Promise<void> => {

@@ -11,7 +11,7 @@ import type { MetricsListener, ServerMetricsOptions } from './metrics-endpoint.j
 
 /**
  * Options of {@link startBridgeServer}: everything {@link BridgeRoutesOptions}
- * takes (store, limits, session TTL, auth, logger, compression, message size,
+ * takes (store, limits, session TTL, auth, logger, compression, reflection, message size,
  * maxTimeoutMs, host tools, rate limit, tool deadlines, worker heartbeats)
  * plus where and how to listen.
  *

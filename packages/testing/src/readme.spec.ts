@@ -37,7 +37,9 @@ describe('README quick start', () => {
       const result = await new Promise<{ code: number; out: string }>((resolve) =>
         execFile(
           process.execPath,
-          [jestBin, '--ci', '--runInBand', '--colors=false'],
+          // The README's test keeps Jest's default 5 s timeout, which also covers loading the
+          // client on first use; a loaded CI machine can take longer than that for a cold load.
+          [jestBin, '--ci', '--runInBand', '--colors=false', '--testTimeout=30000'],
           { cwd: dir, env },
           (err, stdout, stderr) =>
             resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
