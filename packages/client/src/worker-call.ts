@@ -15,6 +15,7 @@ import { BridgeError, isBridgeError } from './errors.js';
 import type { Rpc } from './rpc.js';
 import type { Session } from './session.js';
 import type { ServedTool, ToolContext } from './tool-definitions.js';
+import { inCallSpan } from './worker-trace.js';
 
 /** The wire error a handler's failure reports: its own type for a tool error, else the Error's name and message. */
 export function errorDetailOf(err: unknown): ErrorDetail {
@@ -76,7 +77,7 @@ export async function executeCall(w: WorkerCall): Promise<void> {
     };
   } else {
     try {
-      const result = await runHandler(w, served);
+      const result = await inCallSpan(call, workerId, () => runHandler(w, served));
       outcome = result === undefined ? { case: undefined } : { case: 'result', value: result };
     } catch (e) {
       if (signal.aborted) return; // nobody waits for this outcome

@@ -186,6 +186,27 @@ const OPTIONS = {
     env: ['UNIFIED_BRIDGE_WORKER_HEARTBEAT_MS'],
     parse: intArg('worker heartbeat (ms)', 1, 3_600_000),
   }),
+  metricsPort: option({
+    flags: '--metrics-port <port>',
+    description:
+      'serve Prometheus /metrics on a listener of its own, 0 = any free port (env UNIFIED_BRIDGE_METRICS_PORT; default: not served)',
+    env: ['UNIFIED_BRIDGE_METRICS_PORT'],
+    parse: intArg('metrics port', 0, 65535),
+  }),
+  metricsHost: option({
+    flags: '--metrics-host <host>',
+    description: 'address of the /metrics listener (env UNIFIED_BRIDGE_METRICS_HOST; default: --host)',
+    env: ['UNIFIED_BRIDGE_METRICS_HOST'],
+    parse: asString,
+    flag: 'raw',
+  }),
+  metricsOnMainPort: option({
+    flags: '--metrics-on-main-port',
+    description: 'also serve /metrics on the main port, beside the RPCs (env UNIFIED_BRIDGE_METRICS_ON_MAIN_PORT=true)',
+    env: ['UNIFIED_BRIDGE_METRICS_ON_MAIN_PORT'],
+    parse: switchArg,
+    flag: 'raw',
+  }),
   toolsModule: option({
     flags: '--tools-module <path>',
     description:
@@ -290,6 +311,12 @@ export function resolveServe(
   const defaultToolTimeoutMs = get('toolTimeoutMs');
   const workerHeartbeatIntervalMs = get('workerHeartbeatMs');
   const toolsModule = get('toolsModule');
+  const metricsPort = get('metricsPort');
+  const metricsHost = get('metricsHost');
+  const metricsOnMainPort = get('metricsOnMainPort') ?? false;
+  if (metricsHost !== undefined && metricsPort === undefined) {
+    throw new InvalidArgumentError('--metrics-host needs --metrics-port');
+  }
   const compression = get('compression');
   const compressMinBytes = get('compressMinBytes');
   if (compressMinBytes !== undefined && compression !== 'gzip') {
@@ -312,6 +339,15 @@ export function resolveServe(
       ...(rate !== undefined ? { rateLimit: { callsPerSecond: rate, ...(burst !== undefined ? { burst } : {}) } } : {}),
       ...(defaultToolTimeoutMs !== undefined ? { defaultToolTimeoutMs } : {}),
       ...(workerHeartbeatIntervalMs !== undefined ? { workerHeartbeatIntervalMs } : {}),
+      ...(metricsPort !== undefined || metricsOnMainPort
+        ? {
+            metrics: {
+              ...(metricsPort !== undefined ? { port: metricsPort } : {}),
+              ...(metricsHost !== undefined ? { host: metricsHost } : {}),
+              ...(metricsOnMainPort ? { onMainPort: true } : {}),
+            },
+          }
+        : {}),
       ...(certFile !== undefined && keyFile !== undefined
         ? { tls: { cert: readFileSync(certFile), key: readFileSync(keyFile) } }
         : {}),

@@ -4,17 +4,22 @@
 // stderr. SIGTERM/SIGINT shut down gracefully and exit 0.
 import { createCliProgram } from './cli-options.js';
 import { createBridgeLogger } from './logger.js';
+import { startTracingFromEnv } from './otel-sdk.js';
+import type { StopTracing } from './otel-sdk.js';
 import { startBridgeServer } from './server.js';
 import { loadToolsModule } from './tools-module.js';
 
 const program = createCliProgram(process.env, async ({ options, logLevel, toolsModule }) => {
   const logger = createBridgeLogger(logLevel);
   let server;
+  let stopTracing: StopTracing | undefined;
   try {
+    stopTracing = await startTracingFromEnv(process.env, logger);
     const tools = toolsModule === undefined ? [] : await loadToolsModule(toolsModule);
     server = await startBridgeServer({ ...options, tools, logger });
   } catch (err) {
     logger.error({ err }, 'failed to start');
+    await stopTracing?.().catch(() => {});
     process.exitCode = 1;
     return;
   }
@@ -24,6 +29,7 @@ const program = createCliProgram(process.env, async ({ options, logLevel, toolsM
     port: server.port,
     pid: process.pid,
     protocols: server.protocols,
+    ...(server.metricsUrl !== undefined ? { metrics: server.metricsUrl } : {}),
   };
   process.stdout.write(JSON.stringify(ready) + '\n');
 
@@ -36,13 +42,16 @@ const program = createCliProgram(process.env, async ({ options, logLevel, toolsM
     }
     signalled = true;
     logger.info({ signal }, 'signal received: shutting down');
-    started.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    started
+      .stop()
+      .then(() => stopTracing?.())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);

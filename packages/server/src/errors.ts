@@ -9,10 +9,11 @@ import type { ErrorDetail, FieldViolation } from '@unified-bridge/proto';
 import { isStoreError } from '@unified-bridge/store';
 import type { StoreError, StoreErrorType, StoreViolation } from '@unified-bridge/store';
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import type { Interceptor, StreamResponse, UnaryResponse } from '@connectrpc/connect';
+import type { ContextValues, Interceptor, StreamResponse, UnaryResponse } from '@connectrpc/connect';
 import type { Violation } from '@unified-bridge/types';
 import { isToolFailure, valueText } from '@unified-bridge/types/internal';
 import type { BridgeLogger } from './logger.js';
+import { observedCallOf } from './observed-call.js';
 
 /** Init shape of the ErrorDetail message, minus the type and message given separately. */
 type DetailExtras = Omit<MessageInitShape<typeof ErrorDetailSchema>, 'type' | 'message' | '$typeName'>;
@@ -135,6 +136,16 @@ function hasBridgeDetail(err: ConnectError): boolean {
 export interface ErrorContext {
   /** The fully qualified procedure, for example `unified_bridge.v1.SessionService/GetSession`. */
   readonly procedure?: string;
+  /** The call's request id (a new one when absent). */
+  readonly requestId?: string;
+  /** The call's logger (the server's when absent). */
+  readonly logger?: BridgeLogger;
+}
+
+/** The error context of a handler's call: its procedure, request id and logger. */
+export function callErrorContext(values: ContextValues, procedure: string): ErrorContext {
+  const call = observedCallOf(values);
+  return call === undefined ? { procedure } : { procedure, requestId: call.requestId, logger: call.logger };
 }
 
 /**
@@ -161,8 +172,8 @@ export function toConnectError(err: unknown, logger: BridgeLogger, context: Erro
 
 /** INTERNAL with a generic message and a logged request id. */
 export function internalError(err: unknown, logger: BridgeLogger, context: ErrorContext = {}): ConnectError {
-  const requestId = randomUUID();
-  logger.error({ err, requestId, procedure: context.procedure }, 'unexpected error in handler');
+  const requestId = context.requestId ?? randomUUID();
+  (context.logger ?? logger).error({ err, requestId, procedure: context.procedure }, 'unexpected error in handler');
   return connectError(Code.Internal, ErrorType.INTERNAL, INTERNAL_MESSAGE, { requestId }, err);
 }
 
@@ -219,7 +230,7 @@ export function createErrorInterceptor(logger: BridgeLogger): Interceptor {
       if (req.signal.aborted && err === req.signal.reason && !(err instanceof ConnectError)) {
         return connectError(Code.Canceled, ErrorType.CANCELLED, 'the call was cancelled', {}, err);
       }
-      return toConnectError(err, logger, { procedure });
+      return toConnectError(err, logger, callErrorContext(req.contextValues, procedure));
     };
     let res: UnaryResponse | StreamResponse;
     try {
@@ -350,7 +361,12 @@ export function workerReportedError(workerId: string, toolName: string, detail: 
  * else is logged (with a request id) and reported as "tool <name> failed",
  * never with its own message.
  */
-export function hostToolError(toolName: string, err: unknown, logger: BridgeLogger): ConnectError {
+export function hostToolError(
+  toolName: string,
+  err: unknown,
+  logger: BridgeLogger,
+  requestId: string = randomUUID(),
+): ConnectError {
   if (isToolFailure(err)) {
     return connectError(
       err.code,
@@ -370,7 +386,6 @@ export function hostToolError(toolName: string, err: unknown, logger: BridgeLogg
       err,
     );
   }
-  const requestId = randomUUID();
   logger.warn({ err, requestId, tool: toolName }, 'host tool failed');
   return connectError(
     Code.Unknown,

@@ -155,7 +155,7 @@ export class HostTools implements HostToolRegistry {
       });
     } catch (err) {
       if (inv.signal.aborted) throw inv.signal.reason;
-      throw hostToolError(tool.name, err, this.#logger);
+      throw hostToolError(tool.name, err, inv.call?.logger ?? this.#logger, inv.call?.requestId);
     }
   }
 

@@ -14,6 +14,10 @@ export type { HostToolRegistry, HostToolScope } from './host-tools.js';
 export { isToolFailure, ToolFailure, toolError } from './tool-failure.js';
 export type { ToolFailureOptions } from './tool-failure.js';
 export type { RateLimitOptions } from './rate-limit.js';
+// Operating it: metrics (prom-client), where the standalone server serves them, the access log.
+export type { BridgeMetrics, MetricsOptions } from './metrics.js';
+export type { ServerMetricsOptions } from './metrics-endpoint.js';
+export type { AccessLogOptions } from './observability.js';
 export { DEFAULT_TOOL_TIMEOUT_MS } from './tool-executor.js';
 
 // What embedders and other libraries may need: the health registry type

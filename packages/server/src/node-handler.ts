@@ -3,12 +3,13 @@
 // level through the bridge logger (connect-node's own adapter prints them
 // with console.error). Kept separate so a faster adapter can replace it
 // without touching the services.
-import { Code, ConnectError, createConnectRouter } from '@connectrpc/connect';
+import { Code, ConnectError, createConnectRouter, createContextValues } from '@connectrpc/connect';
 import type { ConnectRouter } from '@connectrpc/connect';
 import type { UniversalHandler } from '@connectrpc/connect/protocol';
 import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from '@connectrpc/connect-node';
 import type { NodeRequestHandler } from './listener.js';
 import type { BridgeLogger } from './logger.js';
+import { peerKey } from './observed-call.js';
 
 /** Creates a node:http / node:http2 request handler for `routes`; unknown paths get 404. */
 export function createNodeHandler(routes: (router: ConnectRouter) => void, logger: BridgeLogger): NodeRequestHandler {
@@ -23,7 +24,10 @@ export function createNodeHandler(routes: (router: ConnectRouter) => void, logge
       res.end();
       return;
     }
-    const uReq = universalRequestFromNodeRequest(req, res, undefined, undefined);
+    const { remoteAddress, remotePort } = req.socket;
+    const peer =
+      remoteAddress === undefined ? undefined : createContextValues().set(peerKey, `${remoteAddress}:${remotePort}`);
+    const uReq = universalRequestFromNodeRequest(req, res, undefined, peer);
     handler(uReq)
       .then((uRes) => {
         // An early answer (for example "message too large") leaves request

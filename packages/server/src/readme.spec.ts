@@ -50,6 +50,12 @@ describe('README', () => {
     expect(await run(blockUnder('## Quick start'))).toEqual([0.7]);
   });
 
+  it('should run the metrics example and print the count of the one RPC it made', async () => {
+    expect(await run(blockUnder('### Metrics'))).toEqual([
+      'unified_bridge_rpc_server_handled_total{service="unified_bridge.v1.SessionService",method="CreateSession",protocol="connect",code="OK"} 1',
+    ]);
+  });
+
   it('should run the tools example: a result with metrics, streamed chunks, a ToolError', async () => {
     expect(await run(blockUnder('## Tools'))).toEqual([2n, 'host', 3n, 2n, 1n, 'cannot divide by zero']);
   });

@@ -3,8 +3,11 @@
 import { createBridgeRoutes, DEFAULT_GRACE_MS } from './routes.js';
 import type { BridgeRoutes, BridgeRoutesOptions } from './routes.js';
 import { DEFAULT_HTTP2_OPTIONS, listen } from './listener.js';
-import type { Http2Options, TlsOptions } from './listener.js';
+import type { BridgeListener, Http2Options, TlsOptions } from './listener.js';
 import { createNodeHandler } from './node-handler.js';
+import type { MetricsOptions } from './metrics.js';
+import { checkServerMetricsOptions, listenForMetrics, withMetricsPath } from './metrics-endpoint.js';
+import type { MetricsListener, ServerMetricsOptions } from './metrics-endpoint.js';
 
 /**
  * Options of {@link startBridgeServer}: everything {@link BridgeRoutesOptions}
@@ -26,6 +29,12 @@ export interface BridgeServerOptions extends BridgeRoutesOptions {
   readonly http2?: Http2Options;
   /** How long `stop()` lets in-flight calls and connections finish, in ms. Default 10,000. */
   readonly graceMs?: number;
+  /**
+   * The metrics (see `BridgeRoutesOptions.metrics`) and where `/metrics` is
+   * served: nowhere unless `port` (a listener of its own) or `onMainPort`.
+   * `false` turns the metrics off.
+   */
+  readonly metrics?: (MetricsOptions & ServerMetricsOptions) | false;
 }
 
 /**
@@ -43,8 +52,10 @@ export interface StartedBridgeServer extends AsyncDisposable {
   readonly host: string;
   /** The RPC protocols served: `["grpc", "grpc-web", "connect"]`. */
   readonly protocols: readonly BridgeProtocol[];
-  /** The routes the server runs (health, store, logger). */
+  /** The routes the server runs (health, store, logger, metrics). */
   readonly routes: BridgeRoutes;
+  /** Where `/metrics` is served (its own listener's URL, else the main port's), undefined when it is not. */
+  readonly metricsUrl: string | undefined;
   /** Shuts down gracefully; idempotent (later calls return the same promise). */
   stop(): Promise<void>;
 }
@@ -92,18 +103,38 @@ export async function startBridgeServer(options: BridgeServerOptions = {}): Prom
     throw new TypeError('tls needs both cert and key (PEM)');
   }
 
+  const serveMetrics = options.metrics === false ? {} : (options.metrics ?? {});
+  checkServerMetricsOptions(serveMetrics);
   const routes = createBridgeRoutes(options);
-  const handler = createNodeHandler(routes, routes.logger);
-  let listener;
+  const registry = routes.metrics?.registry;
+  let handler = createNodeHandler(routes, routes.logger);
+  if (registry !== undefined && serveMetrics.onMainPort === true) {
+    handler = withMetricsPath(handler, registry, routes.logger);
+  }
+  let listener: BridgeListener | undefined;
+  let metricsListener: MetricsListener | undefined;
   try {
     await routes.tools.ready; // a host tool that cannot be registered fails the start
     listener = await listen(handler, { host, port, tls: options.tls, http2, logger: routes.logger });
+    if (registry !== undefined && serveMetrics.port !== undefined) {
+      const metricsHost = serveMetrics.host ?? host;
+      const at = { host: metricsHost, port: serveMetrics.port, urlHost: urlHost(metricsHost) };
+      metricsListener = await listenForMetrics({ ...at, registry, logger: routes.logger }).catch(async (err) => {
+        await listener?.close(0);
+        throw err;
+      });
+    }
   } catch (err) {
     await routes.shutdown({ graceMs: 0 });
     throw err;
   }
   const url = `${options.tls !== undefined ? 'https' : 'http'}://${urlHost(host)}:${listener.port}`;
-  routes.logger.info({ url, port: listener.port, protocols: BRIDGE_PROTOCOLS }, 'listening');
+  const metricsUrl =
+    metricsListener?.url ?? (registry !== undefined && serveMetrics.onMainPort === true ? `${url}/metrics` : undefined);
+  routes.logger.info(
+    { url, port: listener.port, protocols: BRIDGE_PROTOCOLS, ...(metricsUrl !== undefined ? { metricsUrl } : {}) },
+    'listening',
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -114,6 +145,7 @@ export async function startBridgeServer(options: BridgeServerOptions = {}): Prom
       const started = Date.now();
       await servicesDone;
       await listener.close(Math.max(0, graceMs - (Date.now() - started)));
+      await metricsListener?.close();
       routes.logger.info({}, 'stopped');
     })();
     return stopping;
@@ -125,6 +157,7 @@ export async function startBridgeServer(options: BridgeServerOptions = {}): Prom
     host: listener.host,
     protocols: BRIDGE_PROTOCOLS,
     routes,
+    metricsUrl,
     stop,
     [Symbol.asyncDispose]: stop,
   };

@@ -14,8 +14,10 @@ import { invalidToolArguments, rateLimited, toolCancelled, toolDeadlineExceeded 
 import { HOST_OWNER } from './host-tools.js';
 import type { HostTools } from './host-tools.js';
 import type { RateLimiter } from './rate-limit.js';
+import { observedCallOf } from './observed-call.js';
 import { run } from './service-context.js';
 import type { Invocation } from './tool-invocation.js';
+import type { ToolCallTelemetry, ToolTelemetry } from './tool-telemetry.js';
 import type { WorkerBroker } from './worker-broker.js';
 
 /** The default deadline of a tool call whose caller sent none, in ms. */
@@ -30,6 +32,8 @@ export interface ToolRuntime {
   readonly limiter: RateLimiter | undefined;
   /** The deadline of calls without one, in ms. */
   readonly defaultTimeoutMs: number;
+  /** Metrics and spans of the calls (none when absent). */
+  readonly telemetry?: ToolTelemetry;
 }
 
 /** One call to make. */
@@ -81,15 +85,35 @@ export function checkRate(rt: ToolRuntime, sessionId: string): void {
 
 /**
  * Runs one call (the caller's visibility of the session and the rate limit
- * are checked by the service before). Rejects with the caller's error.
+ * are checked by the service before), measured by the runtime's telemetry.
+ * Rejects with the caller's error.
  */
 export async function executeTool(
   rt: ToolRuntime,
   ctx: HandlerContext,
   req: ToolCallRequest,
 ): Promise<ToolCallOutcome> {
+  const call = observedCallOf(ctx.values);
+  const t = rt.telemetry?.start(req.toolName, req.sessionId, call);
+  try {
+    const out = await runTool(rt, ctx, req, t);
+    t?.end();
+    return out;
+  } catch (err) {
+    t?.end(err);
+    throw err;
+  }
+}
+
+async function runTool(
+  rt: ToolRuntime,
+  ctx: HandlerContext,
+  req: ToolCallRequest,
+  t: ToolCallTelemetry | undefined,
+): Promise<ToolCallOutcome> {
   await rt.host.ready.catch(() => {});
   const tool = await run(ctx, () => rt.store.getTool(req.sessionId, req.toolName));
+  t?.found(tool.name);
   const args: JsonObject = req.args ?? {};
   const validate = validatorOf(tool);
   if (validate !== null) {
@@ -116,6 +140,8 @@ export async function executeTool(
     signal: ctrl.signal,
     deadline,
     requestHeader: ctx.requestHeader,
+    call: observedCallOf(ctx.values),
+    ...(t !== undefined ? { traceContext: t.traceContext } : {}),
     emit: (chunk) => {
       if (over || ctrl.signal.aborted) return Promise.reject(new Error(`the call of tool ${tool.name} is over`));
       return onChunk === undefined ? Promise.resolve() : onChunk(chunk);

@@ -2,6 +2,7 @@
 import type { JsonObject } from '@bufbuild/protobuf';
 import type { Value } from '@unified-bridge/proto';
 import type { ToolRecord } from '@unified-bridge/store';
+import type { ObservedCall } from './observed-call.js';
 
 /** A validated call, ready to run. */
 export interface Invocation {
@@ -21,6 +22,10 @@ export interface Invocation {
   readonly deadline: number;
   /** The caller's request headers. */
   readonly requestHeader: Headers;
+  /** The RPC the call was made in (its request id and logger), when it is observed. */
+  readonly call?: ObservedCall;
+  /** The W3C trace context of the call's span, for a worker (`WorkerToolCall.trace_context`). */
+  readonly traceContext?: Readonly<Record<string, string>>;
   /** Hands one chunk to the caller's stream; resolves once taken. Rejects once the call is over. */
   emit(chunk: Value): Promise<void>;
 }

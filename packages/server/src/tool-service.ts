@@ -7,7 +7,7 @@ import { ExecuteToolStreamResponseSchema, ToolCallResultSchema, ToolMetricsSchem
 import type { ToolCallResult, ToolService } from '@unified-bridge/proto';
 import { AsyncQueue } from './async-queue.js';
 import { nonNegative, toolToProto } from './convert.js';
-import { errorOutcome, invalidArgument, toolCancelled } from './errors.js';
+import { callErrorContext, errorOutcome, invalidArgument, toolCancelled } from './errors.js';
 import type { BridgeLogger } from './logger.js';
 import { checkSession, run } from './service-context.js';
 import type { ServiceDeps } from './service-context.js';
@@ -123,9 +123,11 @@ export function createToolServiceImpl(
             metrics: metrics(out.durationMs, out.executedBy),
           });
         } catch (err) {
-          const { code, detail } = errorOutcome(err, logger, {
-            procedure: 'unified_bridge.v1.ToolService/ExecuteTools',
-          });
+          const { code, detail } = errorOutcome(
+            err,
+            logger,
+            callErrorContext(ctx.values, 'unified_bridge.v1.ToolService/ExecuteTools'),
+          );
           return create(ToolCallResultSchema, { outcome: { case: 'error', value: detail }, code });
         }
       };

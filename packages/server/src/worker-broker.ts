@@ -404,6 +404,7 @@ export class WorkerBroker {
             arguments: inv.args,
             streaming: inv.streaming,
             timeoutMs: Math.min(0xffffffff, Math.max(1, Math.ceil(left))),
+            traceContext: { ...inv.traceContext },
           },
         },
       });

@@ -1,5 +1,5 @@
 // What end users need: the interface, its records and errors, the default store.
-export type { SessionStore, Clock, Metadata, Page, PageOptions } from './session-store.js';
+export type { SessionStore, StoreStats, Clock, Metadata, Page, PageOptions } from './session-store.js';
 // Sessions.
 export type { SessionRecord, StoreCreateSessionOptions, StoreListSessionsOptions } from './session-store.js';
 // Variables.

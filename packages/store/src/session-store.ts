@@ -280,6 +280,14 @@ export interface ToolRecord {
   readonly registeredAt: number;
 }
 
+/** What {@link SessionStore.stats} reports. */
+export interface StoreStats {
+  /** Live sessions (expired ones not yet swept are not counted). */
+  readonly sessions: number;
+  /** Variables of the live sessions. */
+  readonly variables: number;
+}
+
 /**
  * Where sessions, variables and tools live. Every backend (the in-memory
  * `MemoryStore`, later Redis or file-backed ones) implements this interface
@@ -447,6 +455,13 @@ export interface SessionStore extends AsyncDisposable {
   getTool(sessionId: string, name: string): Promise<ToolRecord>;
   /** Lists the tools a session sees (its own and global ones) ordered by name, paged. */
   listTools(sessionId: string, options?: PageOptions): Promise<Page & { readonly tools: readonly ToolRecord[] }>;
+
+  /**
+   * Optional: how much the store holds now, for metrics (the server's
+   * `unified_bridge_sessions` and `unified_bridge_variables` gauges read it
+   * at scrape time). A store that cannot count cheaply leaves it out.
+   */
+  stats?(): Promise<StoreStats>;
 
   /**
    * Closes the store: stops timers, ends every watcher with `StoreClosed`;

@@ -89,6 +89,21 @@ export const CATALOG: readonly CatalogEntry[] = [
     what: 'GetVariable on the bridge server with a plain connect-es client (our server, not our client library)',
   },
   {
+    pattern: 'bridge.grpc.raw.get.metrics_on',
+    unit: 'us',
+    what: 'Same get, plain connect-es client, on the bridge server with its Prometheus metrics (the default): alternating rounds with metrics_off',
+  },
+  {
+    pattern: 'bridge.grpc.raw.get.metrics_off',
+    unit: 'us',
+    what: 'Same get on a second bridge server started with metrics: false, in the same alternating rounds',
+  },
+  {
+    pattern: 'bridge.server.metrics_cpu_overhead',
+    unit: '%',
+    what: 'Server CPU per get with metrics on over metrics off, minus 1, in percent (budget: under 5)',
+  },
+  {
     pattern: 'bridge.grpc.batch.individual_100',
     unit: 'ms',
     what: '100 updates one after another (one sample = all 100)',

@@ -23,6 +23,35 @@ export interface Measurement {
   cpuWorkerUs?: number;
 }
 
+/** The measurements of several rounds of one case, as one (samples in order, totals added up). */
+export function mergeMeasurements(parts: readonly Measurement[]): Measurement {
+  const sum = (f: (m: Measurement) => number): number => parts.reduce((n, m) => n + f(m), 0);
+  const server = parts.every((m) => m.cpuServerUs !== null) ? sum((m) => m.cpuServerUs!) : null;
+  return {
+    samplesUs: parts.flatMap((m) => m.samplesUs),
+    ops: sum((m) => m.ops),
+    wallUs: sum((m) => m.wallUs),
+    cpuClientUs: sum((m) => m.cpuClientUs),
+    cpuServerUs: server,
+  };
+}
+
+/** A case of one figure that is no timing loop (a ratio, a percentage, a size): no p99, throughput or CPU. */
+export function scalarCase(
+  c: Pick<CaseResult, 'name' | 'unit' | 'median' | 'group'> &
+    Partial<Pick<CaseResult, 'better' | 'protocol' | 'extra'>>,
+): CaseResult {
+  return {
+    p99: null,
+    opsPerSec: null,
+    cpuUsPerOpClient: null,
+    cpuUsPerOpServer: null,
+    ratioToFloor: null,
+    better: 'lower',
+    ...c,
+  };
+}
+
 /** Options of {@link measureSerial}. */
 export interface SerialOptions {
   /** Measured iterations. */

@@ -20,6 +20,25 @@ describe('MemoryStore (backend specifics)', () => {
     expect(() => new MemoryStore({ sweepIntervalMs: -1 })).toThrow(/sweepIntervalMs/);
   });
 
+  it('should count live sessions and their variables in stats(), not expired or closed ones', async () => {
+    const clock = new ManualClock();
+    await using store = new MemoryStore({ clock, sweepIntervalMs: 0 });
+    expect(await store.stats()).toEqual({ sessions: 0, variables: 0 });
+    const a = await store.createSession({ ttlMs: 1000 });
+    const b = await store.createSession({ ttlMs: 60_000 });
+    const c = await store.createSession({ ttlMs: 60_000 });
+    await store.registerVariable(a.id, { name: 'x', type: 'integer', value: 1 });
+    await store.registerVariable(b.id, { name: 'x', type: 'integer', value: 1 });
+    await store.registerVariable(b.id, { name: 'y', type: 'integer', value: 2 });
+    await store.registerVariable(c.id, { name: 'x', type: 'integer', value: 1 });
+    expect(await store.stats()).toEqual({ sessions: 3, variables: 4 });
+    await store.closeSession(c.id);
+    clock.advance(1001); // a has expired (not swept yet)
+    expect(await store.stats()).toEqual({ sessions: 1, variables: 2 });
+    await store.close();
+    expect((await errorOf(store.stats())).type).toBe('StoreClosed');
+  });
+
   it('should merge limits with the defaults', async () => {
     await using store = new MemoryStore({ limits: { historyDepth: 5 } });
     expect(store.limits.historyDepth).toBe(5);

@@ -43,6 +43,7 @@ import type {
   StoredHistoryEntry,
   StoredVariable,
   StoreListSessionsOptions,
+  StoreStats,
   StoreWatchOptions,
   ToolInput,
   ToolRecord,
@@ -374,6 +375,20 @@ export class MemoryStore implements SessionStore {
     const s = this.liveSession(sessionId);
     const page = this.tools.list(s, readPageOptions(options));
     return { tools: page.items, nextPageToken: page.nextPageToken };
+  }
+
+  /** Counts the live sessions and their variables (O(sessions); read by the server's metrics at scrape time). */
+  async stats(): Promise<StoreStats> {
+    this.assertOpen();
+    const now = this.clock.now();
+    let sessions = 0;
+    let variables = 0;
+    for (const s of this.sessions.values()) {
+      if (s.expiredAt(now)) continue;
+      sessions++;
+      variables += s.variables.size;
+    }
+    return { sessions, variables };
   }
 
   // --------------------------------------------------------------- lifecycle

@@ -4,7 +4,8 @@
  * whose limits allow a session of millions of variables, with the bench's
  * host tools (echo, add, a binary stream), and answers an extra `preload`
  * command that fills a session directly through the store (registering a
- * million variables over RPC would take the whole run).
+ * million variables over RPC would take the whole run). With `--metrics off`
+ * it runs without its Prometheus metrics (`metrics: false`).
  */
 import { MemoryStore } from '@unified-bridge/store';
 import { createBridgeLogger, startBridgeServer, type HostToolDefinition } from '@unified-bridge/server';
@@ -44,6 +45,9 @@ const tools: HostToolDefinition[] = [
   },
 ];
 
+/** `--metrics off` starts the server with `metrics: false` (the bench's metrics-overhead case). */
+const metricsOff = process.argv.slice(2).join(' ') === '--metrics off';
+
 serveChild(async () => {
   const store = new MemoryStore({
     limits: { maxVariablesPerSession: 2_000_000, maxWatchersPerSession: 10_000 },
@@ -54,6 +58,7 @@ serveChild(async () => {
     store,
     tools,
     logger: createBridgeLogger('warn'),
+    ...(metricsOff ? { metrics: false as const } : {}),
   });
   const gc = (globalThis as { gc?: () => void }).gc;
   return {

@@ -7,10 +7,18 @@
 import { createClient } from '@connectrpc/connect';
 import { Http2SessionManager, createGrpcTransport } from '@connectrpc/connect-node';
 import { createBridgeClient, type BridgeClient, type Session } from '@unified-bridge/client';
-import { VariableService } from '@unified-bridge/proto';
+import { SessionService, VariableService } from '@unified-bridge/proto';
 import { startChild, type ChildServer } from '../child-server.js';
 import { perWorker, recordWithProgress as record, type BenchContext } from '../context.js';
-import { measureBatched, measureConcurrent, measureSerial, toCase } from '../measure.js';
+import {
+  measureBatched,
+  measureConcurrent,
+  measureSerial,
+  mergeMeasurements,
+  scalarCase,
+  toCase,
+  type Measurement,
+} from '../measure.js';
 import { logHistogram } from '../stats.js';
 import { floorConcurrentName } from './baselines.js';
 
@@ -210,20 +218,18 @@ async function access8020(
       }),
     );
     ctx.distribution({ name, bins: logHistogram(m.samplesUs, 40) });
-    record(ctx, {
-      name: `${name}.hit_rate`,
-      unit: '%',
-      median: hitRate,
-      p99: null,
-      opsPerSec: null,
-      cpuUsPerOpClient: null,
-      cpuUsPerOpServer: null,
-      ratioToFloor: null,
-      better: 'higher',
-      group,
-      protocol,
-      extra: { hits, misses, accesses: pattern.length },
-    });
+    record(
+      ctx,
+      scalarCase({
+        name: `${name}.hit_rate`,
+        unit: '%',
+        median: hitRate,
+        better: 'higher',
+        group,
+        protocol,
+        extra: { hits, misses, accesses: pattern.length },
+      }),
+    );
   });
 }
 
@@ -278,19 +284,16 @@ async function sessionSize(ctx: BenchContext, server: ChildServer, baseUrl: stri
       heapAfter: number;
     };
     const perVar = (pre.heapAfter - pre.heapBefore) / largeSession;
-    record(ctx, {
-      name: 'bridge.server.heap_per_variable',
-      unit: 'bytes',
-      median: perVar,
-      p99: null,
-      opsPerSec: null,
-      cpuUsPerOpClient: null,
-      cpuUsPerOpServer: null,
-      ratioToFloor: null,
-      better: 'lower',
-      group,
-      extra: { variables: largeSession, loadMs: pre.ms, heapAfterMiB: pre.heapAfter / 2 ** 20 },
-    });
+    record(
+      ctx,
+      scalarCase({
+        name: 'bridge.server.heap_per_variable',
+        unit: 'bytes',
+        median: perVar,
+        group,
+        extra: { variables: largeSession, loadMs: pre.ms, heapAfterMiB: pre.heapAfter / 2 ** 20 },
+      }),
+    );
     const large = client.session(sessionId);
     const ml = await measureSerial((i) => large.get(`big_${(i * 7919) % largeSession}`), {
       iterations: unaryIterations,
@@ -312,6 +315,72 @@ async function sessionSize(ctx: BenchContext, server: ChildServer, baseUrl: stri
   }
 }
 
+/**
+ * What the Prometheus metrics cost: server CPU per GetVariable (plain
+ * connect-es client, gRPC) on the bench's bridge server (metrics on, the
+ * default) and on a second one started with `metrics: false`, in alternating
+ * rounds of the same run so that drift of the machine hits both alike.
+ */
+async function metricsOverhead(ctx: BenchContext, on: ChildServer): Promise<void> {
+  const { unaryIterations, warmup } = ctx.config;
+  const group = 'single';
+  const protocol = 'grpc';
+  const off = await startChild(ctx.script('bridge.js'), { args: ['--metrics', 'off'] });
+  const managers: Http2SessionManager[] = [];
+  try {
+    const targets = await Promise.all(
+      [on, off].map(async (server) => {
+        const baseUrl = `http://127.0.0.1:${server.port}`;
+        const sessionManager = new Http2SessionManager(baseUrl);
+        managers.push(sessionManager);
+        const transport = createGrpcTransport({ baseUrl, sessionManager });
+        const { session } = await createClient(SessionService, transport).createSession({});
+        const variables = createClient(VariableService, transport);
+        const sessionId = session!.id;
+        await variables.registerVariable({
+          sessionId,
+          name: 'm',
+          type: 'integer',
+          initialValue: { kind: { case: 'intValue', value: 1n } },
+        });
+        const get = () => variables.getVariable({ sessionId, identifier: 'm' });
+        // The same warm-up for both (the second server starts cold): JIT and connection settled.
+        for (let i = 0; i < Math.max(warmup, unaryIterations / 2); i++) await get();
+        return { server, get, parts: [] as Measurement[] };
+      }),
+    );
+    const rounds = 8;
+    const perRound = Math.max(1, Math.ceil(unaryIterations / rounds));
+    for (let r = 0; r < rounds; r++) {
+      // Alternate which server goes first in each round.
+      for (const t of r % 2 === 0 ? targets : [...targets].reverse()) {
+        t.parts.push(await measureSerial(() => t.get(), { iterations: perRound, server: t.server }));
+      }
+    }
+    const [withMetrics, without] = targets.map((t) => mergeMeasurements(t.parts)) as [Measurement, Measurement];
+    const onCase = toCase(withMetrics, { name: 'bridge.grpc.raw.get.metrics_on', group, protocol });
+    const offCase = toCase(without, { name: 'bridge.grpc.raw.get.metrics_off', group, protocol });
+    record(ctx, onCase);
+    record(ctx, offCase);
+    const cpuOn = onCase.cpuUsPerOpServer!;
+    const cpuOff = offCase.cpuUsPerOpServer!;
+    record(
+      ctx,
+      scalarCase({
+        name: 'bridge.server.metrics_cpu_overhead',
+        unit: '%',
+        median: (cpuOn / cpuOff - 1) * 100,
+        group,
+        protocol,
+        extra: { cpuUsPerOpServerOn: cpuOn, cpuUsPerOpServerOff: cpuOff, rounds, getsPerRound: perRound, budgetPct: 5 },
+      }),
+    );
+  } finally {
+    for (const m of managers) m.abort();
+    await off.stop();
+  }
+}
+
 /** Runs every bridge case against one forked bridge server. */
 export async function runBridge(ctx: BenchContext): Promise<void> {
   const server = await startChild(ctx.script('bridge.js'), { maxOldSpaceMiB: 8192 });
@@ -319,6 +388,7 @@ export async function runBridge(ctx: BenchContext): Promise<void> {
   try {
     await singleOps(ctx, server, baseUrl, 'grpc');
     await singleOps(ctx, server, baseUrl, 'connect');
+    await metricsOverhead(ctx, server);
     await batchOps(ctx, server, baseUrl);
     await access8020(ctx, server, baseUrl, 'ttl');
     await access8020(ctx, server, baseUrl, 'watch');

@@ -8,7 +8,7 @@
 import { setMaxListeners } from 'node:events';
 import { MemoryStore } from '@unified-bridge/store';
 import { fmtUs, type BenchContext } from '../context.js';
-import { measureBatched, toCase } from '../measure.js';
+import { measureBatched, scalarCase, toCase } from '../measure.js';
 
 const GROUP = 'store';
 
@@ -43,19 +43,15 @@ export async function runStore(ctx: BenchContext): Promise<void> {
       ctx.progress(`store: registered ${n} variables in ${Date.now() - t0} ms`);
       if (n === largest) {
         const bytes = (heapUsed() - before) / n;
-        ctx.record({
-          name: `store.heap_per_variable.n${n}`,
-          unit: 'bytes',
-          median: bytes,
-          p99: null,
-          opsPerSec: null,
-          cpuUsPerOpClient: null,
-          cpuUsPerOpServer: null,
-          ratioToFloor: null,
-          better: 'lower',
-          group: GROUP,
-          extra: { variables: n, historyDepth: 'default (on)', type: 'integer' },
-        });
+        ctx.record(
+          scalarCase({
+            name: `store.heap_per_variable.n${n}`,
+            unit: 'bytes',
+            median: bytes,
+            group: GROUP,
+            extra: { variables: n, historyDepth: 'default (on)', type: 'integer' },
+          }),
+        );
         ctx.progress(`store.heap_per_variable.n${n}: ${bytes.toFixed(0)} bytes`);
       }
       const sid = session.id;
@@ -173,19 +169,15 @@ async function watchFanout(ctx: BenchContext): Promise<void> {
       group: GROUP,
       extra: { watchers, updates: watchUpdates, events, peakHeapDeltaMiB: peak / 2 ** 20 },
     });
-    ctx.record({
-      name: 'store.watch.heap_per_watcher',
-      unit: 'bytes',
-      median: perWatcher,
-      p99: null,
-      opsPerSec: null,
-      cpuUsPerOpClient: null,
-      cpuUsPerOpServer: null,
-      ratioToFloor: null,
-      better: 'lower',
-      group: GROUP,
-      extra: { watchers },
-    });
+    ctx.record(
+      scalarCase({
+        name: 'store.watch.heap_per_watcher',
+        unit: 'bytes',
+        median: perWatcher,
+        group: GROUP,
+        extra: { watchers },
+      }),
+    );
     ctx.progress(
       `store.watch.fanout: ${((events * 1e6) / wallUs).toFixed(0)} events/s, ${perWatcher.toFixed(0)} bytes/watcher`,
     );
