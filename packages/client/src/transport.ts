@@ -36,6 +36,29 @@ export function checkMaxSessionMemoryMb(v: unknown): number {
   return v;
 }
 
+/** Swallows a session's late 'error' event; calls see the failure through their own streams. */
+const ignoreSessionError = (): void => {};
+
+/**
+ * connect-node's session manager, with one no-op 'error' listener on every
+ * HTTP/2 session it opens. When a peer that only speaks HTTP/1.1 answers an
+ * HTTP/2 preface, Node destroys the session but emits its 'error' only once
+ * the socket closes; `abort()` (our `close()`) has removed the manager's own
+ * listener by then, and an 'error' event without a listener ends the process.
+ */
+class ClientSessionManager extends Http2SessionManager {
+  override async request(
+    ...args: Parameters<Http2SessionManager['request']>
+  ): ReturnType<Http2SessionManager['request']> {
+    const stream = await super.request(...args);
+    const session = stream.session;
+    if (session !== undefined && !session.listeners('error').includes(ignoreSessionError)) {
+      session.on('error', ignoreSessionError);
+    }
+    return stream;
+  }
+}
+
 /**
  * A connect-node transport that the client owns: HTTP/2 through its own
  * session manager, HTTP/1.1 through its own agent, so `close()` releases the
@@ -48,7 +71,7 @@ export function createNodeTransport(config: NodeTransportConfig): OwnedTransport
     throw new RangeError('protocol "grpc" needs HTTP/2: use httpVersion "2", or protocol "connect" / "grpc-web"');
   }
   if (httpVersion === '2') {
-    const sessionManager = new Http2SessionManager(baseUrl, { idleConnectionTimeoutMs: 15_000 }, { maxSessionMemory });
+    const sessionManager = new ClientSessionManager(baseUrl, { idleConnectionTimeoutMs: 15_000 }, { maxSessionMemory });
     const common = { baseUrl, httpVersion, sessionManager, interceptors } as const;
     const transport =
       protocol === 'grpc'
