@@ -203,10 +203,7 @@ function writeBlocks(dir, readmes, { codeBlocks, toCommonJs, toCommonJsModule, t
  * README blocks (`<package folder>: <section>`) that cannot pass as scripts yet, with the reason;
  * they are reported as skipped. Remove an entry once its cause is fixed.
  */
-const knownIssues = {
-  'client: Tools':
-    "worker.stop() can leave the process before it resolves: its wait for the server to drop the worker sleeps on unref'd timers (client/src/worker.ts #awaitServerDrop, retry.ts sleep), so a script whose connections are idle exits there (ESM: exit 13, unsettled top-level await). client/src/readme.spec.ts runs this block meanwhile.",
-};
+const knownIssues = {};
 
 /** Files a README example refers to but leaves to the reader, keyed by package folder. */
 const readmeFixtures = {

@@ -89,11 +89,21 @@ export function backoffDelayMs(policy: RetryPolicy, retry: number, serverDelayMs
   return Math.max(Math.round(delay), serverDelayMs ?? 0);
 }
 
+/** Options of {@link sleep}. */
+export interface SleepOptions {
+  /**
+   * Whether the timer lets the process exit while it waits. Default true: a
+   * retry backoff never keeps a finished program alive. A wait that a caller
+   * awaits to its end (`worker.stop()`) passes false.
+   */
+  readonly unref?: boolean;
+}
+
 /**
- * Waits `ms` milliseconds on an unref'd timer; rejects with a `Cancelled`
- * BridgeError as soon as `signal` aborts.
+ * Waits `ms` milliseconds (on an unref'd timer unless `unref: false`);
+ * rejects with a `Cancelled` BridgeError as soon as `signal` aborts.
  */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal?: AbortSignal, options: SleepOptions = {}): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(cancelled(signal));
@@ -107,7 +117,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
-    (timer as { unref?: () => void }).unref?.();
+    if (options.unref ?? true) (timer as { unref?: () => void }).unref?.();
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -144,7 +144,8 @@ export class ToolWorker implements AsyncDisposable {
       } catch {
         return; // "not connected" (or the server is unreachable): nothing left to wait for
       }
-      await sleep(Math.min(wait, left)).catch(() => {});
+      // A ref'd timer: `await worker.stop()` must not let the process exit half-way (bounded by 2 s).
+      await sleep(Math.min(wait, left), undefined, { unref: false }).catch(() => {});
     }
   }
 
