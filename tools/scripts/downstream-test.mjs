@@ -288,10 +288,12 @@ async function runChecks(tmp) {
   const main = join(tmp, 'adapters');
   const load = (project, name) =>
     import(pathToFileURL(createRequire(join(tmp, project, 'package.json')).resolve(name)));
-  const { startServer } = await load('adapters', '@unified-bridge/testing');
+  const { startRedis, startServer } = await load('adapters', '@unified-bridge/testing');
   const { createBridgeClient } = await load('adapters', '@unified-bridge/client');
   for (const [key, reason] of Object.entries(knownIssues)) console.log(`known issue "${key}": ${reason}`);
   const server = await startServer();
+  // The store-redis README runs against a redis-server of its own (Debian's, as in CI).
+  const redis = await startRedis();
   try {
     for (const project of ['adapters', 'latest']) {
       const dir = join(tmp, project);
@@ -307,7 +309,10 @@ async function runChecks(tmp) {
             continue;
           }
           await check(name, () =>
-            expectExit([`${entry.base}.${ext}`], { cwd: dir, env: { BRIDGE_URL: server.url } }).then(() => undefined),
+            expectExit([`${entry.base}.${ext}`], {
+              cwd: dir,
+              env: { BRIDGE_URL: server.url, REDIS_URL: redis.url },
+            }).then(() => undefined),
           );
         }
       }
@@ -379,6 +384,7 @@ async function runChecks(tmp) {
       });
     }
   } finally {
+    await redis.stop();
     await server.stop();
   }
   const failed = results.filter((r) => !r.ok && !r.skipped).length;

@@ -21,13 +21,13 @@ describe('README', () => {
     const printed: string[] = [];
     const fakeConsole = { log: (...args: unknown[]) => printed.push(args.map(String).join(' ')) };
     // The quick start uses top-level await; run it as the body of an async function.
-    const run = new Function('require', 'console', 'exports', 'redisUrl', `return (async () => {\n${js}\n})();`) as (
+    const run = new Function('require', 'console', 'exports', 'process', `return (async () => {\n${js}\n})();`) as (
       r: NodeJS.Require,
       c: typeof fakeConsole,
       e: object,
-      url: string,
+      p: { env: Record<string, string> },
     ) => Promise<void>;
-    await run(require, fakeConsole, {}, redis.url);
+    await run(require, fakeConsole, {}, { env: { REDIS_URL: redis.url } });
     const expected = [...source.matchAll(/console\.log\(.*\); \/\/ (.*)$/gm)].map((m) => m[1]);
     expect(expected).toHaveLength(4);
     expect(printed).toEqual(expected);
