@@ -47,12 +47,16 @@ const ignoreSessionError = (): void => {};
  * listener by then, and an 'error' event without a listener ends the process.
  */
 class ClientSessionManager extends Http2SessionManager {
+  /** Sessions that already have the listener (one set lookup per call, no listener-array copy). */
+  readonly #guarded = new WeakSet<object>();
+
   override async request(
     ...args: Parameters<Http2SessionManager['request']>
   ): ReturnType<Http2SessionManager['request']> {
     const stream = await super.request(...args);
     const session = stream.session;
-    if (session !== undefined && !session.listeners('error').includes(ignoreSessionError)) {
+    if (session !== undefined && !this.#guarded.has(session)) {
+      this.#guarded.add(session);
       session.on('error', ignoreSessionError);
     }
     return stream;
